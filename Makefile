@@ -1,0 +1,47 @@
+# Two commands on a fresh machine: `make book` and `make test` (see README.md).
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PORT ?= 8000
+
+.PHONY: book test serve setup system-deps vendor exercises clean
+
+setup: $(STAMP) vendor
+
+# Reinstall when the pins change; constraints.txt pins every transitive package too.
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c constraints.txt -e .
+	@touch $@
+
+# JavaScript the site loads (RequireJS, the ipywidgets HTML manager) comes from npm, pinned
+# in package-lock.json, and is copied into the build: the site never calls a CDN.
+vendor: book/_static/vendor/.stamp
+book/_static/vendor/.stamp: package.json package-lock.json
+	npm ci --silent --no-audit --no-fund
+	mkdir -p book/_static/vendor
+	cp node_modules/requirejs/require.js book/_static/vendor/require.js
+	cp node_modules/@jupyter-widgets/html-manager/dist/{embed-amd.js,*.woff,*.woff2,*.eot,*.ttf,*.svg} book/_static/vendor/
+	@touch $@
+
+# Debian packages the tests need: Chromium for the browser test.
+system-deps:
+	@bash scripts/install-system-deps.sh
+
+book: setup
+	$(BIN)/jupyter-book build . -W -n --keep-going
+	@echo "The book is at file://$(CURDIR)/_build/html/index.html"
+
+test: setup system-deps
+	$(BIN)/python -m pytest
+
+serve:
+	@test -f _build/html/index.html || $(MAKE) book
+	@echo "Serving http://localhost:$(PORT)/"
+	$(BIN)/python -m http.server $(PORT) --bind 127.0.0.1 --directory _build/html
+
+clean:
+	rm -rf _build book/_static/vendor node_modules
