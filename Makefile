@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/pip install --quiet -c constraints.txt -e .
 	@touch $@
 
-# JavaScript the site loads (RequireJS, the ipywidgets HTML manager) comes from npm, pinned
+# JavaScript the site loads (MathJax, RequireJS, the ipywidgets HTML manager) comes from npm, pinned
 # in package-lock.json, and is copied into the build: the site never calls a CDN.
 vendor: book/_static/vendor/.stamp
 book/_static/vendor/.stamp: package.json package-lock.json
@@ -25,6 +25,7 @@ book/_static/vendor/.stamp: package.json package-lock.json
 	mkdir -p book/_static/vendor
 	cp node_modules/requirejs/require.js book/_static/vendor/require.js
 	cp node_modules/@jupyter-widgets/html-manager/dist/{embed-amd.js,*.woff,*.woff2,*.eot,*.ttf,*.svg} book/_static/vendor/
+	rm -rf book/_static/vendor/mathjax && cp -r node_modules/mathjax/es5 book/_static/vendor/mathjax
 	@touch $@
 
 # Debian packages the tests need: Chromium for the browser test.
