@@ -1,0 +1,43 @@
+"""The website builds strictly (any warning or failing cell fails) and is complete and offline."""
+import re
+
+import yaml
+
+# Exam ids each chapter must teach (../shared/exam-questions.yml); grows with the book.
+CHAPTER_IDS = {
+    "book/rnn/rnn_bptt": ["Q003-01", "Q003-02", "Q003-03", "Q003-04", "Q003-07", "T002-01"],
+}
+
+
+def toc_files(repo_root):
+    toc = yaml.safe_load((repo_root / "_toc.yml").read_text())
+    files = [toc["root"]]
+    for part in toc.get("parts", []):
+        files += [chapter["file"] for chapter in part["chapters"]]
+    return files
+
+
+def test_every_toc_entry_has_a_page(built_book, repo_root):
+    for name in toc_files(repo_root):
+        assert (built_book / f"{name}.html").is_file(), f"{name} was not built"
+
+
+def test_chapters_teach_their_exam_ids(built_book):
+    for name, ids in CHAPTER_IDS.items():
+        text = (built_book / f"{name}.html").read_text()
+        missing = [i for i in ids if i not in text]
+        assert not missing, f"{name} does not mention {missing}"
+
+
+def test_pages_load_nothing_from_outside(built_book):
+    pattern = re.compile(r'<(?:script|link|img|iframe)\b[^>]*?(?:src|href)="((?:https?:)?//[^"]+)"')
+    for page in built_book.rglob("*.html"):
+        external = pattern.findall(page.read_text())
+        assert not external, f"{page.relative_to(built_book)} loads {external[:3]}"
+
+
+def test_chapter_executed_with_figures(built_book):
+    html = (built_book / "book/rnn/rnn_bptt.html").read_text()
+    assert html.count("<img") >= 3, "expected the unfolded graph, the cost plot and widget frames"
+    assert "max |numpy - autograd|" in html
+    assert 'id="fig-unfolded"' in html
