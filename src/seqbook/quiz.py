@@ -1,0 +1,141 @@
+"""Self-check quizzes that work on the static website and in Jupyter.
+
+A `Quiz` renders as one self-contained block of HTML with a few lines of inline
+JavaScript: the reader picks an option or types a number, presses "Check", and sees
+whether it is right and why. Nothing is sent anywhere; the answers are in the page, as
+befits a self-check. Text is HTML-escaped except `$...$` math, which is passed to
+MathJax as `\\(...\\)`.
+"""
+from __future__ import annotations
+
+import html
+import json
+import math
+import re
+import uuid
+from dataclasses import dataclass
+
+
+@dataclass
+class MultipleChoice:
+    """One question with a single correct option (`correct` is its 0-based index)."""
+
+    question: str
+    options: list[str]
+    correct: int
+    explanation: str = ""
+
+    def __post_init__(self):
+        if len(self.options) < 2:
+            raise ValueError(f"a multiple-choice question needs at least two options: {self.question!r}")
+        if not 0 <= self.correct < len(self.options):
+            raise ValueError(f"correct index {self.correct} is not one of the "
+                             f"{len(self.options)} options of {self.question!r}")
+
+    def answer_html(self, qid: str) -> str:
+        return "".join(
+            f'<label class="seqbook-option"><input type="radio" name="{qid}" value="{i}"> '
+            f'{text_html(option)}</label>' for i, option in enumerate(self.options))
+
+    def key(self) -> dict:
+        return {"kind": "choice", "correct": self.correct}
+
+
+@dataclass
+class Numeric:
+    """A question answered by a number, right when within `tolerance` of `answer`."""
+
+    question: str
+    answer: float
+    tolerance: float = 1e-6
+    explanation: str = ""
+
+    def __post_init__(self):
+        if not math.isfinite(self.answer):
+            raise ValueError(f"answer must be a finite number: {self.question!r}")
+        if not self.tolerance >= 0:
+            raise ValueError(f"tolerance must be >= 0: {self.question!r}")
+
+    def answer_html(self, qid: str) -> str:
+        return f'<input type="text" inputmode="decimal" name="{qid}" aria-label="your answer" size="12">'
+
+    def key(self) -> dict:
+        return {"kind": "number", "answer": self.answer, "tolerance": self.tolerance}
+
+
+Question = MultipleChoice | Numeric
+KINDS = {"choice": MultipleChoice, "number": Numeric}
+
+
+def text_html(text: str) -> str:
+    """Escape `text` for HTML, turning `$...$` into MathJax's inline `\\(...\\)`."""
+    parts = re.split(r"(?<!\\)\$(.+?)(?<!\\)\$", text)
+    # re.split keeps the captured math at odd positions.
+    return "".join(html.escape(part) if i % 2 == 0 else rf"\({html.escape(part)}\)"
+                   for i, part in enumerate(parts))
+
+
+@dataclass
+class Quiz:
+    questions: list[Question]
+    title: str = "Self-check"
+
+    def __post_init__(self):
+        if not self.questions:
+            raise ValueError("a quiz needs at least one question")
+
+    @classmethod
+    def from_dicts(cls, items: list[dict], title: str = "Self-check") -> "Quiz":
+        """Build from plain data, e.g. YAML: each item has `kind` ("choice" or "number")."""
+        questions = []
+        for item in items:
+            fields = dict(item)
+            kind = fields.pop("kind", None)
+            if kind not in KINDS:
+                raise ValueError(f"quiz item kind must be one of {sorted(KINDS)}, got {kind!r}")
+            questions.append(KINDS[kind](**fields))
+        return cls(questions, title)
+
+    def _repr_html_(self) -> str:
+        uid = f"seqbook-quiz-{uuid.uuid4().hex[:8]}"
+        blocks = []
+        for n, q in enumerate(self.questions, 1):
+            qid = f"{uid}-q{n}"
+            blocks.append(
+                f'<fieldset class="seqbook-question" data-key="{html.escape(json.dumps(q.key()))}">'
+                f'<legend>{n}. {text_html(q.question)}</legend>{q.answer_html(qid)}'
+                f'<div><button type="button">Check</button> <span class="seqbook-verdict" role="status"></span></div>'
+                f'<div class="seqbook-explanation" hidden>{text_html(q.explanation)}</div></fieldset>')
+        return (f'<div class="seqbook-quiz mathjax_process" id="{uid}">'
+                f'<p class="seqbook-quiz-title"><strong>{html.escape(self.title)}</strong> '
+                f'<span class="seqbook-score">0 of {len(self.questions)} answered correctly</span></p>'
+                f'{"".join(blocks)}<script>{_CHECK_JS % json.dumps(uid)}</script></div>')
+
+
+# Runs in the page: judge one question when its "Check" button is pressed, update the score.
+_CHECK_JS = """(function () {
+  var quiz = document.getElementById(%s);
+  var questions = quiz.querySelectorAll(".seqbook-question");
+  function judge(q) {
+    var key = JSON.parse(q.dataset.key);
+    if (key.kind === "choice") {
+      var picked = q.querySelector("input:checked");
+      if (!picked) return null;
+      return Number(picked.value) === key.correct;
+    }
+    var text = q.querySelector("input").value.trim().replace(",", ".");
+    if (text === "" || isNaN(Number(text))) return null;
+    return Math.abs(Number(text) - key.answer) <= key.tolerance;
+  }
+  questions.forEach(function (q) {
+    q.querySelector("button").addEventListener("click", function () {
+      var right = judge(q), verdict = q.querySelector(".seqbook-verdict");
+      q.dataset.right = right === true ? "yes" : "no";
+      verdict.textContent = right === null ? "Give an answer first." : right ? "Correct." : "Not quite.";
+      q.querySelector(".seqbook-explanation").hidden = right === null;
+      var score = quiz.querySelectorAll('[data-right="yes"]').length;
+      quiz.querySelector(".seqbook-score").textContent =
+        score + " of " + questions.length + " answered correctly";
+    });
+  });
+})();"""
