@@ -41,3 +41,14 @@ def test_chapter_executed_with_figures(built_book):
     assert html.count("<img") >= 3, "expected the unfolded graph, the cost plot and widget frames"
     assert "max |numpy - autograd|" in html
     assert 'id="fig-unfolded"' in html
+
+
+def test_chapters_offer_a_downloadable_notebook(built_book):
+    import nbformat
+    html = (built_book / "book/rnn/rnn_bptt.html").read_text()
+    assert "_sources/book/rnn/rnn_bptt.ipynb" in html, "no download link for the .ipynb"
+    nb = nbformat.read(built_book / "_sources/book/rnn/rnn_bptt.ipynb", as_version=4)
+    nbformat.validate(nb)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert any("from seqbook.nn import" in c.source for c in code)
+    assert nb.metadata.kernelspec.name == "python3"

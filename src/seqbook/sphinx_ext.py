@@ -1,0 +1,45 @@
+"""Sphinx extension for the book: a downloadable .ipynb of every chapter, a clean page head.
+
+Chapters are MyST Markdown notebooks. For each, jupytext writes the equivalent .ipynb
+(no outputs: "Run all" reproduces them) into `_sources/`, and the theme's download menu
+offers it. Scripts the theme stack adds twice (sphinx-thebe's config, which throws
+"already declared" in the browser) are kept once.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import jupytext
+
+
+def offer_notebook_download(app, pagename, templatename, context, doctree):
+    if doctree is None:
+        return
+    source = Path(app.env.doc2path(pagename))
+    if source.suffix != ".md":
+        return
+    notebook = jupytext.read(source, fmt="md:myst")
+    if "kernelspec" not in notebook.metadata:
+        return  # plain Markdown page, not a notebook
+    target = Path(app.outdir) / "_sources" / f"{pagename}.ipynb"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    jupytext.write(notebook, target, fmt="ipynb")
+    # sphinx-book-theme (priority 501) turns this into a "download .ipynb" entry.
+    context["ipynb_source"] = f"{pagename}.ipynb"
+
+
+def drop_duplicate_scripts(app, pagename, templatename, context, doctree):
+    seen, kept = set(), []
+    for script in context.get("script_files", []):
+        # The same inline script arrives once with filename None and once with "".
+        key = (script.filename or "", tuple(sorted(script.attributes.items())))
+        if key not in seen:
+            seen.add(key)
+            kept.append(script)
+    context["script_files"] = kept
+
+
+def setup(app):
+    app.connect("html-page-context", offer_notebook_download, priority=400)
+    app.connect("html-page-context", drop_duplicate_scripts, priority=900)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,0 +1,135 @@
+"""Every page of the built site works in headless Chromium with the network off.
+
+A page fails on a console error, an uncaught exception, a failed or non-local request, an
+image that did not load, or math MathJax did not typeset. Every widget control must change
+the figure when moved, and every quiz must judge an answer. Screenshots of every page are
+saved under `_build/screenshots/` for people to look at.
+"""
+import functools
+import http.server
+import threading
+from urllib.parse import urlparse
+
+import pytest
+
+playwright = pytest.importorskip("playwright.sync_api")
+
+CHROMIUM = "/usr/bin/chromium"
+# Without the background-networking flags Chromium keeps calling Google's hosts.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def site(built_book):
+    handler = functools.partial(QuietHandler, directory=str(built_book))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def open_page(browser, url):
+    """Load `url` offline; return the page and the list of problems seen while loading."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    problems = []
+    page.route("**/*", lambda route: route.continue_() if urlparse(route.request.url).hostname == "127.0.0.1"
+               else (problems.append(f"outside request: {route.request.url}"), route.abort()))
+    page.on("console", lambda msg: msg.type == "error" and problems.append(f"console: {msg.text}"))
+    page.on("pageerror", lambda error: problems.append(f"exception: {error}"))
+    page.on("requestfailed", lambda request: problems.append(f"failed: {request.url}"))
+    page.on("response", lambda response: response.status >= 400
+            and problems.append(f"HTTP {response.status}: {response.url}"))
+    page.goto(url, wait_until="networkidle")
+    return page, problems
+
+
+def test_every_page_loads_offline_without_errors(browser, site, built_book):
+    shots = built_book.parent / "screenshots"
+    shots.mkdir(exist_ok=True)
+    pages = sorted(p.relative_to(built_book).as_posix() for p in built_book.rglob("*.html")
+                   if "_static" not in p.parts)
+    assert "book/rnn/rnn_bptt.html" in pages
+    for name in pages:
+        page, problems = open_page(browser, f"{site}/{name}")
+        broken = page.eval_on_selector_all(
+            "img", "imgs => imgs.filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src.slice(0, 80))")
+        problems += [f"broken image: {src}" for src in broken]
+        if page.locator("div.math, span.math").count():
+            page.wait_for_selector("mjx-container", timeout=15_000)
+        page.screenshot(path=str(shots / (name.replace("/", "__") + ".png")), full_page=True)
+        page.close()
+        assert not problems, f"{name}: {problems}"
+
+
+def test_every_widget_control_changes_the_figure(browser, site):
+    page, problems = open_page(browser, f"{site}/book/rnn/rnn_bptt.html")
+    widgets = page.locator(".seqbook-widget")
+    assert widgets.count() >= 1
+    for w in range(widgets.count()):
+        widget = widgets.nth(w)
+        frame = widget.locator("img.seqbook-frame")
+        for c in range(widget.locator("[data-control]").count()):
+            control = widget.locator("[data-control]").nth(c)
+            before = frame.get_attribute("src")
+            if control.evaluate("e => e.tagName") == "SELECT":
+                options = control.locator("option")
+                current = control.input_value()
+                other = next(options.nth(i).get_attribute("value") for i in range(options.count())
+                             if options.nth(i).get_attribute("value") != current)
+                control.select_option(other)
+            else:
+                control.focus()
+                page.keyboard.press("ArrowRight" if control.input_value() != control.get_attribute("max")
+                                    else "ArrowLeft")
+            assert frame.get_attribute("src") != before, f"widget {w} control {c} did not change the figure"
+        widget.scroll_into_view_if_needed()
+        widget.screenshot(path=str(site_shot_dir(page) / f"widget-{w}.png"))
+    assert not problems, problems
+
+
+def site_shot_dir(page):
+    from pathlib import Path
+    return Path(__file__).resolve().parents[1] / "_build" / "screenshots"
+
+
+def test_every_quiz_question_judges_answers(browser, site):
+    page, problems = open_page(browser, f"{site}/book/rnn/rnn_bptt.html")
+    questions = page.locator(".seqbook-question")
+    assert questions.count() >= 3
+    for i in range(questions.count()):
+        q = questions.nth(i)
+        key = q.evaluate("q => JSON.parse(q.dataset.key)")
+        q.locator("button").click()
+        assert q.locator(".seqbook-verdict").inner_text() == "Give an answer first."
+        if key["kind"] == "choice":
+            wrong = 1 if key["correct"] == 0 else 0
+            q.locator("input[type=radio]").nth(wrong).check()
+            q.locator("button").click()
+            assert q.locator(".seqbook-verdict").inner_text() == "Not quite."
+            q.locator("input[type=radio]").nth(key["correct"]).check()
+        else:
+            q.locator("input").fill(str(key["answer"] + 10 * key["tolerance"] + 1))
+            q.locator("button").click()
+            assert q.locator(".seqbook-verdict").inner_text() == "Not quite."
+            q.locator("input").fill(str(key["answer"]))
+        q.locator("button").click()
+        assert q.locator(".seqbook-verdict").inner_text() == "Correct."
+        assert q.locator(".seqbook-explanation").is_visible()
+    score = page.locator(".seqbook-score").first.inner_text()
+    assert score.startswith(f"{questions.count()} of {questions.count()}")
+    page.locator(".seqbook-quiz").first.screenshot(path=str(site_shot_dir(page) / "quiz.png"))
+    assert not problems, problems
