@@ -39,6 +39,13 @@ book: setup
 test: setup system-deps
 	$(BIN)/python -m pytest
 
+# Regenerate the student notebooks (exercises/) from the instructor notebooks (solutions/).
+exercises: setup
+	@for dir in solutions/*/; do \
+	  name=$$(basename $$dir); \
+	  (cd autograder && PATH="$(CURDIR)/$(BIN):$$PATH" nbgrader generate_assignment $$name --force --no-db) || exit 1; \
+	done
+
 serve:
 	@test -f _build/html/index.html || $(MAKE) book
 	@echo "Serving http://localhost:$(PORT)/"
