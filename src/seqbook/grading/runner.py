@@ -1,0 +1,271 @@
+"""The process that runs INSIDE the grading sandbox: executes a student's cells, then serves calls.
+
+Everything here is untrusted once the first student cell has run: the student's code shares
+this process and may patch any of it. Nothing in this file is therefore relied on for a
+score. It only carries the student's *outputs* to the trusted side, which validates them
+(``decode`` with ``allow_pickle=False``) and judges them against references it computes
+itself. Expected values never enter this process.
+
+Protocol (both directions): frames of ``!II`` (header length, payload length), a JSON
+header, and an optional ``.npz`` payload holding the arrays the header refers to as
+``{"__nd__": key}``. Never pickle.
+
+Only the standard library, numpy and IPython are importable here (the sandbox hides the
+rest), so this module must not import anything from ``seqbook``.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import signal
+import struct
+import sys
+
+MAX_FRAME_BYTES = 256 * 1024 * 1024
+ARRAY_KINDS = "biuf"  # bool, signed/unsigned int, float: the only dtypes that cross the boundary
+FORBIDDEN_MODULES = ("torch", "seqbook", "nbgrader", "functorch", "torchgen", "jax", "tensorflow")
+
+
+# ----------------------------------------------------------------------------- framing
+def write_frame(fd: int, header: dict, arrays: dict | None = None) -> None:
+    import numpy as np
+    payload = b""
+    if arrays:
+        buf = io.BytesIO()
+        np.savez(buf, **arrays)
+        payload = buf.getvalue()
+    head = json.dumps(header).encode()
+    data = struct.pack("!II", len(head), len(payload)) + head + payload
+    view = memoryview(data)
+    while view:
+        n = os.write(fd, view)
+        view = view[n:]
+
+
+def read_exact(fd: int, n: int) -> bytes:
+    chunks, got = [], 0
+    while got < n:
+        chunk = os.read(fd, min(n - got, 1 << 20))
+        if not chunk:
+            raise EOFError("pipe closed")
+        chunks.append(chunk)
+        got += len(chunk)
+    return b"".join(chunks)
+
+
+def read_frame(fd: int) -> tuple[dict, dict]:
+    """Read one frame; arrays are loaded with ``allow_pickle=False``."""
+    import numpy as np
+    n_head, n_payload = struct.unpack("!II", read_exact(fd, 8))
+    if n_head > MAX_FRAME_BYTES or n_payload > MAX_FRAME_BYTES:
+        raise ValueError(f"frame too large ({n_head} + {n_payload} bytes)")
+    header = json.loads(read_exact(fd, n_head))
+    arrays = {}
+    if n_payload:
+        with np.load(io.BytesIO(read_exact(fd, n_payload)), allow_pickle=False) as npz:
+            arrays = {key: npz[key] for key in npz.files}
+    return header, arrays
+
+
+# ----------------------------------------------------------------------------- values
+def encode(obj, arrays: dict, depth: int = 0):
+    """Turn a student's return value into JSON + arrays. Unknown objects become ``__obj__``."""
+    import numpy as np
+    if depth > 6:
+        return {"__obj__": "nesting too deep"}
+    if obj is None or type(obj) in (bool, int, str):
+        return obj
+    if type(obj) is float:
+        return {"__float__": repr(obj)}
+    if isinstance(obj, np.generic) and type(obj).__module__ == "numpy" and obj.dtype.kind in ARRAY_KINDS:
+        obj = np.asarray(obj)
+    if isinstance(obj, np.ndarray):
+        kind = np.ndarray.__getattribute__(obj, "dtype").kind
+        if kind not in ARRAY_KINDS:
+            return {"__obj__": f"ndarray of dtype {obj.dtype}"}
+        key = f"a{len(arrays)}"
+        arrays[key] = np.array(np.ndarray.view(obj, np.ndarray), copy=True)
+        out = {"__nd__": key}
+        if type(obj) is not np.ndarray:
+            out["subclass"] = type(obj).__name__
+        return out
+    if type(obj) in (list, tuple):
+        return {"__seq__": type(obj).__name__, "items": [encode(v, arrays, depth + 1) for v in obj[:64]]}
+    if type(obj) is dict:
+        return {"__map__": {str(k): encode(v, arrays, depth + 1) for k, v in list(obj.items())[:64]}}
+    return {"__obj__": type(obj).__name__}
+
+
+def decode(tree, arrays: dict, handles: dict | None = None):
+    """Inverse of ``encode`` for trusted inputs (and ``__ref__`` to values kept in here)."""
+    if isinstance(tree, dict):
+        if "__nd__" in tree:
+            return arrays[tree["__nd__"]].copy()
+        if "__float__" in tree:
+            return float(tree["__float__"])
+        if "__ref__" in tree:
+            value = handles[tree["__ref__"]]
+            for step in tree.get("path", []):
+                value = value[step]
+            return value
+        if "__seq__" in tree:
+            items = [decode(v, arrays, handles) for v in tree["items"]]
+            return tuple(items) if tree["__seq__"] == "tuple" else items
+        if "__map__" in tree:
+            return {k: decode(v, arrays, handles) for k, v in tree["__map__"].items()}
+    return tree
+
+
+def fingerprint(obj) -> dict:
+    """Digest of every array in the arguments, to tell the student they were mutated in place."""
+    import numpy as np
+    out = {}
+
+    def walk(value, name):
+        if isinstance(value, np.ndarray):
+            out[name] = hashlib.sha1(np.ascontiguousarray(value).tobytes()).hexdigest()
+        elif isinstance(value, dict):
+            for k, v in value.items():
+                walk(v, f"{name}['{k}']")
+        elif isinstance(value, (list, tuple)):
+            for i, v in enumerate(value):
+                walk(v, f"{name}[{i}]")
+    walk(obj, "")
+    return out
+
+
+# ----------------------------------------------------------------------------- guards
+class Deadline(BaseException):
+    """Raised by the alarm when a cell or call runs out of time (BaseException: `except
+    Exception` in student code does not swallow it)."""
+
+
+def _alarm(signum, frame):
+    raise Deadline()
+
+
+class ForbiddenImports:
+    """Meta-path finder refusing modules the students must not use (records the attempts)."""
+
+    def __init__(self):
+        self.attempts: list[str] = []
+
+    def find_spec(self, name, path=None, target=None):
+        root = name.partition(".")[0]
+        if root in FORBIDDEN_MODULES:
+            if root not in self.attempts:
+                self.attempts.append(root)
+            raise ImportError(f"'{root}' is not available during grading: implement it with numpy")
+        return None
+
+    def find_module(self, name, path=None):  # pragma: no cover - legacy protocol
+        return None
+
+
+def short_error(exc: BaseException | None) -> dict | None:
+    if exc is None:
+        return None
+    if isinstance(exc, Deadline):
+        return {"ename": "Timeout", "evalue": "time limit exceeded"}
+    return {"ename": type(exc).__name__, "evalue": str(exc)[:500]}
+
+
+def student_traceback(exc: BaseException, limit: int = 3) -> str:
+    import traceback
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename != __file__]
+    lines = [f"  {f.filename}, line {f.lineno}, in {f.name}: {(f.line or '').strip()}" for f in frames[-limit:]]
+    return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------- main loop
+def main(argv: list[str]) -> None:
+    req_fd, resp_fd = int(argv[1]), int(argv[2])
+    job = json.loads(open(argv[3]).read())
+    os.set_inheritable(req_fd, False)
+    os.set_inheritable(resp_fd, False)
+    my_pid = os.getpid()
+
+    def send(header, arrays=None):
+        if os.getpid() != my_pid:  # a forked copy of this process: it must not speak
+            os._exit(0)
+        write_frame(resp_fd, header, arrays)
+
+    blocker = ForbiddenImports()
+    sys.meta_path.insert(0, blocker)
+    signal.signal(signal.SIGALRM, _alarm)
+
+    from traitlets.config import Config
+    from IPython.core.interactiveshell import InteractiveShell
+    config = Config()
+    config.HistoryManager.hist_file = ":memory:"
+    config.InteractiveShell.colors = "NoColor"  # tracebacks end up in plain-text feedback
+    shell = InteractiveShell.instance(config=config)
+    shell.user_ns["__name__"] = "__main__"
+
+    cell_report = []
+    for index, source in job["cells"]:
+        send({"event": "cell_start", "index": index})
+        signal.setitimer(signal.ITIMER_REAL, job["cell_seconds"])
+        error = None
+        try:
+            result = shell.run_cell(source, store_history=True)
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            error = result.error_before_exec or result.error_in_exec
+        except BaseException as exc:  # noqa: BLE001 - a Deadline between IPython's handlers
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            error = exc
+        report = {"index": index, "error": short_error(error)}
+        cell_report.append(report)
+        send({"event": "cell_end", **report})
+    sys.stdout.flush()
+    sys.stderr.flush()
+    send({"event": "ready", "cells": cell_report, "forbidden_imports": list(blocker.attempts)})
+
+    handles: dict = {}
+    while True:
+        try:
+            request, arrays = read_frame(req_fd)
+        except EOFError:
+            os._exit(0)
+        if request.get("op") == "exit":
+            os._exit(0)
+        fn_name = request["fn"]
+        fn = shell.user_ns.get(fn_name)
+        if not callable(fn):
+            send({"event": "result", "ok": False, "kind": "missing", "ename": "NameError",
+                  "evalue": f"{fn_name} is not defined"})
+            continue
+        try:
+            args = decode(request["args"], arrays, handles)
+        except Exception as exc:  # a kept value the student's earlier call did not provide
+            send({"event": "result", "ok": False, "kind": "bad_ref", "ename": type(exc).__name__,
+                  "evalue": str(exc)[:300]})
+            continue
+        before = fingerprint(args)
+        signal.setitimer(signal.ITIMER_REAL, job["call_seconds"])
+        try:
+            value = fn(*args)
+            signal.setitimer(signal.ITIMER_REAL, 0)
+        except BaseException as exc:  # noqa: BLE001 - SystemExit, KeyboardInterrupt included
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            kind = "timeout" if isinstance(exc, Deadline) else "raised"
+            send({"event": "result", "ok": False, "kind": kind, **short_error(exc),
+                  "traceback": student_traceback(exc), "forbidden_imports": list(blocker.attempts)})
+            continue
+        try:
+            after = fingerprint(args)
+            mutated = sorted({k for k in before if after.get(k) != before[k]})
+            if request.get("keep"):
+                handles[request["keep"]] = value
+            out_arrays: dict = {}
+            tree = encode(value, out_arrays)
+            send({"event": "result", "ok": True, "value": tree, "mutated": mutated,
+                  "forbidden_imports": list(blocker.attempts)}, out_arrays)
+        except BaseException as exc:  # noqa: BLE001
+            send({"event": "result", "ok": False, "kind": "unencodable", **short_error(exc)})
+
+
+if __name__ == "__main__":
+    main(sys.argv)

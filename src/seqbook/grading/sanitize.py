@@ -1,0 +1,133 @@
+"""Rebuild a submitted notebook on the released one, recording every tampering as a flag.
+
+The released notebook (trusted) decides what each nbgrader cell is. Locked cells come back
+from it verbatim, solution cells keep the student's code under the released metadata,
+cells the student added stay, and duplicated, deleted, re-flagged or re-pointed cells are
+repaired. Grading never fails on tampering: it is reported to the instructor instead.
+"""
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass, field
+
+import nbformat
+
+NBGRADER_FLAGS = ("grade", "solution", "locked")
+
+
+class Ungradable(Exception):
+    """The file cannot be graded at all (not JSON, not a notebook); the message says why."""
+
+
+@dataclass
+class Sanitized:
+    notebook: nbformat.NotebookNode  # the submission rebuilt on the release
+    flags: list[str] = field(default_factory=list)  # what had to be repaired, for the instructor
+
+    def cells_to_run(self) -> list[tuple[int, str]]:
+        """Every code cell but the (student-facing) test cells, with its index."""
+        return [(i, cell.source) for i, cell in enumerate(self.notebook.cells)
+                if cell.cell_type == "code" and not is_test(cell)]
+
+
+def nbgrader_meta(cell) -> dict | None:
+    meta = cell.get("metadata", {}).get("nbgrader")
+    return meta if isinstance(meta, dict) else None
+
+
+def is_test(cell) -> bool:
+    meta = nbgrader_meta(cell) or {}
+    return bool(meta.get("grade")) and not meta.get("solution")
+
+
+def read_submission(raw: bytes) -> nbformat.NotebookNode:
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise Ungradable(f"the file is not UTF-8 text ({exc.reason})") from exc
+    except json.JSONDecodeError as exc:
+        raise Ungradable(f"the file is not valid notebook JSON: {exc.msg} at line {exc.lineno}") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
+        raise Ungradable("the file is JSON but not a Jupyter notebook (no list of cells)")
+    try:
+        nb = nbformat.from_dict(data)
+        for cell in nb.cells:
+            cell.setdefault("metadata", {})
+            cell.source = "".join(cell.source) if isinstance(cell.get("source"), list) else str(cell.get("source", ""))
+            cell.cell_type = str(cell.get("cell_type", "raw"))
+    except Exception as exc:  # noqa: BLE001 - any structure the student could send
+        raise Ungradable(f"the notebook's cells cannot be read ({type(exc).__name__})") from exc
+    return nb
+
+
+def sanitize(raw: bytes, release: nbformat.NotebookNode) -> Sanitized:
+    nb = read_submission(raw)
+    released = {nbgrader_meta(c)["grade_id"]: c for c in release.cells if nbgrader_meta(c)}
+    by_source = {c.source: gid for gid, c in released.items() if not nbgrader_meta(c).get("solution")}
+    flags: list[str] = []
+    out, placed = [], {}  # placed: grade_id -> index in out
+
+    if nb.metadata.get("kernelspec") != release.metadata.get("kernelspec"):
+        flags.append(f"kernelspec changed to {json.dumps(nb.metadata.get('kernelspec'))[:80]}")
+    for cell in nb.cells:
+        meta = nbgrader_meta(cell)
+        grade_id = meta.get("grade_id") if meta else None
+        if grade_id is None and cell.source in by_source and by_source[cell.source] not in placed:
+            grade_id = by_source[cell.source]
+            flags.append(f"nbgrader metadata removed from cell {grade_id!r}")
+            meta = dict(nbgrader_meta(released[grade_id]))
+        if grade_id is None or grade_id not in released:
+            if grade_id is not None:
+                flags.append(f"cell {str(grade_id)[:40]!r} is not part of the assignment")
+            student_cell = copy.deepcopy(cell)
+            student_cell.metadata.pop("nbgrader", None)  # a student's own cell grades nothing
+            out.append(student_cell)
+            continue
+        if grade_id in placed:
+            flags.append(f"cell {grade_id!r} appears more than once; later copies ignored")
+            continue
+        flags += compare(grade_id, cell, meta, released[grade_id])
+        reference = released[grade_id]
+        if nbgrader_meta(reference).get("solution"):
+            kept = copy.deepcopy(reference)
+            kept.source = cell.source
+        else:
+            kept = copy.deepcopy(reference)
+        placed[grade_id] = len(out)
+        out.append(kept)
+
+    # Put back deleted locked cells (setup code, tests) after the released cell before them.
+    previous = None
+    for grade_id, reference in released.items():
+        if grade_id not in placed and not nbgrader_meta(reference).get("solution"):
+            flags.append(f"cell {grade_id!r} was deleted")
+            at = placed[previous] + 1 if previous in placed else 0
+            out.insert(at, copy.deepcopy(reference))
+            placed = {g: i + (i >= at) for g, i in placed.items()}
+            placed[grade_id] = at
+        elif grade_id not in placed:
+            flags.append(f"solution cell {grade_id!r} was deleted")
+        previous = grade_id
+
+    sanitized = copy.deepcopy(release)
+    sanitized.cells = out
+    return Sanitized(sanitized, flags)
+
+
+def compare(grade_id: str, cell, meta: dict, reference) -> list[str]:
+    """Flags for every way `cell` differs from its released version."""
+    expected = nbgrader_meta(reference)
+    flags = []
+    for key in NBGRADER_FLAGS:
+        if bool(meta.get(key)) != bool(expected.get(key)):
+            flags.append(f"cell {grade_id!r}: '{key}' changed to {meta.get(key)!r}")
+    if expected.get("grade") and meta.get("points") != expected.get("points"):
+        flags.append(f"cell {grade_id!r}: points changed from {expected.get('points')} to {meta.get('points')!r}")
+    if meta.get("schema_version") != expected.get("schema_version"):
+        flags.append(f"cell {grade_id!r}: schema_version changed to {str(meta.get('schema_version'))[:20]}")
+    if cell.cell_type != reference.cell_type:
+        flags.append(f"cell {grade_id!r}: type changed to {cell.cell_type[:20]}")
+    if not expected.get("solution") and cell.source != reference.source:
+        flags.append(f"locked cell {grade_id!r} was edited")
+    return flags

@@ -1,0 +1,105 @@
+"""How a trusted grading spec is written: tests keyed by the notebook's grade-cell ids.
+
+A spec module under `autograder/specs/` defines `spec = Spec("<assignment>")` and one
+function per graded test cell, decorated with `@spec.test("<grade_id>")`. Each gets a
+`Student` (calls into the sandbox) and an `rng` seeded from the student id and the test,
+so every student gets different but reproducible cases. A test passes by returning and
+fails by raising `Failure` with a message for the student; points come from the released
+notebook's grade cells.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+
+class Failure(AssertionError):
+    """A test failed; the message is shown to the student."""
+
+
+@dataclass
+class Spec:
+    assignment: str
+    tests: dict[str, Callable] = field(default_factory=dict)
+
+    def test(self, grade_id: str):
+        def register(function):
+            if grade_id in self.tests:
+                raise ValueError(f"two tests for grade cell {grade_id!r}")
+            self.tests[grade_id] = function
+            return function
+        return register
+
+
+def seeded_rng(student: str, grade_id: str) -> np.random.Generator:
+    digest = hashlib.sha256(f"{student}/{grade_id}".encode()).digest()
+    return np.random.default_rng(int.from_bytes(digest[:8], "little"))
+
+
+class Student:
+    """Calls a student's functions in the sandbox; any misbehaviour becomes a `Failure`."""
+
+    def __init__(self, sandbox):
+        self.sandbox = sandbox
+
+    def call(self, function: str, *args, keep: bool = False):
+        reply, ref = self.sandbox.call(function, *args, keep=keep)
+        if not reply.ok:
+            detail = f"\n{reply.traceback}" if reply.traceback else ""
+            raise Failure(f"{function} raised {reply.error}{detail}" if reply.kind == "raised"
+                          else reply.error)
+        if reply.mutated:
+            raise Failure(f"{function} modified its argument(s) {', '.join(reply.mutated)} in place; "
+                          "work on copies instead")
+        return (reply.value, ref) if keep else reply.value
+
+
+def as_array(value, name: str, shape: tuple | None = None) -> np.ndarray:
+    """The student's value as plain float64, or a Failure saying what it was instead."""
+    if isinstance(value, dict) and "__obj__" in value:
+        raise Failure(f"{name} must be a numpy array, got {value['__obj__']}")
+    if isinstance(value, (dict, list, tuple, str)) or value is None:
+        raise Failure(f"{name} must be a numpy array, got {type(value).__name__}")
+    array = np.asarray(value)
+    if array.dtype.kind not in "biuf":
+        raise Failure(f"{name} must hold real numbers, got dtype {array.dtype}")
+    array = array.astype(np.float64)
+    if shape is not None and array.shape != tuple(shape):
+        raise Failure(f"{name} has shape {array.shape}, expected {tuple(shape)}")
+    return array
+
+
+def as_tuple(value, length: int, name: str) -> tuple:
+    if not isinstance(value, (tuple, list)) or len(value) != length:
+        raise Failure(f"{name} must return a tuple of {length} values, got {describe(value)}")
+    return tuple(value)
+
+
+def as_dict(value, keys, name: str) -> dict:
+    if not isinstance(value, dict) or "__obj__" in value:
+        raise Failure(f"{name} must return a dict, got {describe(value)}")
+    missing = sorted(set(keys) - set(value))
+    if missing:
+        raise Failure(f"{name}: the returned dict has no key(s) {missing}")
+    return value
+
+
+def describe(value) -> str:
+    if isinstance(value, dict) and "__obj__" in value:
+        return str(value["__obj__"])
+    if isinstance(value, (tuple, list)):
+        return f"a {type(value).__name__} of {len(value)}"
+    return type(value).__name__
+
+
+def check_close(name: str, got, expected: np.ndarray, hint: str = "", atol=1e-7, rtol=1e-6) -> None:
+    """Fail naming the first entry where `got` differs from `expected`, with a hint."""
+    got = as_array(got, name, np.shape(expected))
+    bad = ~np.isclose(got, expected, rtol=rtol, atol=atol)
+    if bad.any():
+        index = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise Failure(f"{name}: {int(bad.sum())} of {bad.size} entries differ; first at index {index}: "
+                      f"got {got[index]:.6g}, expected {expected[index]:.6g}. {hint}".rstrip())
