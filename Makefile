@@ -28,7 +28,7 @@ book/_static/vendor/.stamp: package.json package-lock.json
 	rm -rf book/_static/vendor/mathjax && cp -r node_modules/mathjax/es5 book/_static/vendor/mathjax
 	@touch $@
 
-# Debian packages the tests need: Chromium for the browser test.
+# Debian packages the tests need: Chromium for the browser test, bubblewrap for the grading sandbox.
 system-deps:
 	@bash scripts/install-system-deps.sh
 

@@ -3,6 +3,8 @@
 set -euo pipefail
 needed=()
 [ -x /usr/bin/chromium ] || needed+=(chromium)
+# The grading sandbox (bubblewrap; setpriv comes with util-linux).
+command -v bwrap >/dev/null || needed+=(bubblewrap)
 [ ${#needed[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ]; then
   echo "Missing Debian packages: ${needed[*]}. Install them with: sudo apt-get install -y ${needed[*]}" >&2
