@@ -11,6 +11,7 @@ import nbformat
 import pytest
 
 from nbgrader_course import ROOT, Course, cells_by_id, fill_in, nbgrader, solution_code
+from seqbook.grading import engine
 
 ASSIGNMENTS = sorted(p.name for p in (ROOT / "solutions").iterdir() if p.is_dir())
 
@@ -30,6 +31,15 @@ def graded(request, tmp_path_factory):
         course.submit(mistake.name, fill_in(released, wrong_code(reference, mistake)))
     course.autograde()
     return course, source, mistakes
+
+
+@pytest.fixture(scope="module")
+def engine_graded(graded):
+    """The same submissions graded by the secure engine with the trusted spec."""
+    course, source, mistakes = graded
+    results = engine.autograde(engine.Course(course.root, ROOT / "autograder" / "specs"),
+                               course.assignment, progress=lambda _: None)
+    return {r.student: r for r in results}, source, mistakes
 
 
 def wrong_code(reference, mistake):
@@ -100,3 +110,16 @@ def test_validate_passes_reference_and_inverted_blank(name):
     assert "Success! Your notebook passes all the tests." in reference.stdout, reference.stdout[-3000:]
     blank = nbgrader("validate", "--invert", str(ROOT / "exercises" / name / f"{name}.ipynb"))
     assert "Success! The notebook does not pass any tests." in blank.stdout, blank.stdout[-3000:]
+
+
+def test_engine_agrees_on_reference_blank_and_every_mistake(engine_graded):
+    results, source, mistakes = engine_graded
+    full = points(source)
+    assert {t.grade_id: t.points for t in results["reference"].tests} == full
+    assert results["blank"].score == 0
+    for mistake in mistakes:
+        got = {t.grade_id: t.points for t in results[mistake.name].tests}
+        assert got == {gid: 0 if gid in mistake.loses else pts for gid, pts in full.items()}, mistake.name
+        message = next(t.message for t in results[mistake.name].tests if t.grade_id == mistake.loses[0])
+        function = mistake.loses[0].removeprefix("test_")
+        assert function in message or "rnn_forward" in message, f"{mistake.name}: {message}"

@@ -41,7 +41,7 @@ def problem(rng, T, B, D, H):
 def check_grads(name, grads, expected, hint):
     grads = as_dict(grads, expected, name)
     for key, value in expected.items():
-        check_close(f"{name}['{key}']", grads[key], value, hint)
+        check_close(f"{name}: grads['{key}']", grads[key], value, hint)
 
 
 @spec.test("test_rnn_forward")

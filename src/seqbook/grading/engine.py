@@ -245,7 +245,7 @@ def feedback_html(assignment: str, result: SubmissionResult) -> str:
     note = f"<p class=\"note\">{html.escape(result.message)}</p>" if result.message else ""
     return f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
 <title>{html.escape(assignment)}: feedback for {html.escape(result.student)}</title>
-<style>body{{font-family:sans-serif;max-width:60em;margin:2em auto}}td,th{{border:1px solid #ccc;padding:.4em;vertical-align:top}}
+<style>body{{font-family:sans-serif;max-width:60em;margin:2em auto}}td,th{{border:1px solid #ccc;padding:.4em;vertical-align:top}}td:nth-child(2){{white-space:nowrap}}
 table{{border-collapse:collapse;width:100%}}pre{{white-space:pre-wrap;margin:0}}.pass td:nth-child(2){{color:#1a7f37}}
 .fail td:nth-child(2){{color:#cf222e}}.note{{background:#fff8c5;padding:.6em}}</style></head><body>
 <h1>{html.escape(assignment)}: {result.score:g} / {total:g} points</h1>{note}
