@@ -1,0 +1,331 @@
+"""The numpy LSTM against torch.nn.LSTMCell / nn.LSTM (forward) and autograd (BPTT).
+
+The variants torch does not have (peepholes, no forget gate, other squashing functions)
+are checked against an explicit torch loop, itself first checked against nn.LSTM.
+"""
+import warnings
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import torch
+
+from seqbook.nn import lstm
+from seqbook.nn.lstm import LSTMConfig
+
+SHAPES = [(1, 1, 1, 1), (5, 3, 4, 6), (17, 2, 3, 8), (4, 1, 7, 2), (3, 4, 2, 1)]  # T, B, D, H
+
+
+def numpy_state(module, suffix=""):
+    """The module's runtime state_dict as numpy arrays, with ``suffix`` dropped from names."""
+    return {k.removesuffix(suffix): v.detach().numpy().copy()
+            for k, v in module.state_dict().items()}
+
+
+def random_inputs(T, B, D, H, seed, dtype=np.float64):
+    rng = np.random.default_rng(seed)
+    return [rng.standard_normal(shape).astype(dtype)
+            for shape in [(T, B, D), (B, H), (B, H), (T, B, H), (B, H), (B, H)]]
+
+
+@pytest.mark.parametrize("T,B,D,H", SHAPES)
+def test_cell_forward_and_backward_match_torch_lstm_cell(T, B, D, H):
+    torch.manual_seed(B * 10 + H)
+    module = torch.nn.LSTMCell(D, H).double()
+    params = numpy_state(module)
+    X, h_prev, c_prev, _, dh, dc = random_inputs(T, B, D, H, seed=D + H)
+    x = X[0]
+
+    h, c, cache = lstm.lstm_cell_forward(x, h_prev, c_prev, params)
+    grads = lstm.lstm_cell_backward(dh, dc, cache)
+
+    xt, ht, ct = (torch.tensor(a, requires_grad=True) for a in (x, h_prev, c_prev))
+    h_ref, c_ref = module(xt, (ht, ct))
+    ((h_ref * torch.tensor(dh)).sum() + (c_ref * torch.tensor(dc)).sum()).backward()
+
+    np.testing.assert_allclose(h, h_ref.detach().numpy(), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(c, c_ref.detach().numpy(), rtol=0, atol=1e-12)
+    for name, tensor in (("x", xt), ("h_prev", ht), ("c_prev", ct)):
+        np.testing.assert_allclose(grads[name], tensor.grad.numpy(), rtol=0, atol=1e-10,
+                                   err_msg=name)
+    for name in lstm.PARAM_NAMES:
+        np.testing.assert_allclose(grads[name], getattr(module, name).grad.numpy(),
+                                   rtol=0, atol=1e-10, err_msg=name)
+
+
+@pytest.mark.parametrize("with_final_state_loss", [False, True])
+@pytest.mark.parametrize("T,B,D,H", SHAPES)
+def test_forward_and_bptt_match_torch_lstm(T, B, D, H, with_final_state_loss):
+    torch.manual_seed(T * 100 + H)
+    module = torch.nn.LSTM(D, H).double()
+    params = numpy_state(module, "_l0")
+    X, h0, c0, dH, dh_T, dc_T = random_inputs(T, B, D, H, seed=T + B + D + H)
+    if not with_final_state_loss:
+        dh_T = dc_T = None
+
+    Hs, (h_T, c_T), cache = lstm.lstm_forward(X, h0, c0, params)
+    grads = lstm.lstm_backward(dH, cache, dh_T, dc_T)
+
+    Xt, h0t, c0t = (torch.tensor(a, requires_grad=True) for a in (X, h0[None], c0[None]))
+    out, (h_Tt, c_Tt) = module(Xt, (h0t, c0t))
+    loss = (out * torch.tensor(dH)).sum()
+    if with_final_state_loss:
+        loss = loss + (h_Tt[0] * torch.tensor(dh_T)).sum() + (c_Tt[0] * torch.tensor(dc_T)).sum()
+    loss.backward()
+
+    np.testing.assert_allclose(Hs, out.detach().numpy(), rtol=0, atol=1e-10)
+    np.testing.assert_allclose(h_T, h_Tt[0].detach().numpy(), rtol=0, atol=1e-10)
+    np.testing.assert_allclose(c_T, c_Tt[0].detach().numpy(), rtol=0, atol=1e-10)
+    np.testing.assert_allclose(grads["X"], Xt.grad.numpy(), rtol=0, atol=1e-10)
+    np.testing.assert_allclose(grads["h0"], h0t.grad[0].numpy(), rtol=0, atol=1e-10)
+    np.testing.assert_allclose(grads["c0"], c0t.grad[0].numpy(), rtol=0, atol=1e-10)
+    for name in lstm.PARAM_NAMES:
+        expected = getattr(module, name + "_l0").grad.numpy()
+        np.testing.assert_allclose(grads[name], expected, rtol=0, atol=1e-10, err_msg=name)
+
+
+def test_float32_stays_float32_and_matches_torch():
+    T, B, D, H = 6, 3, 4, 5
+    torch.manual_seed(0)
+    module = torch.nn.LSTM(D, H)  # float32
+    params = numpy_state(module, "_l0")
+    X, h0, c0, dH, dh_T, dc_T = random_inputs(T, B, D, H, seed=1, dtype=np.float32)
+
+    Hs, (h_T, c_T), cache = lstm.lstm_forward(X, h0, c0, params)
+    grads = lstm.lstm_backward(dH, cache, dh_T, dc_T)
+
+    Xt, h0t, c0t = (torch.tensor(a, requires_grad=True) for a in (X, h0[None], c0[None]))
+    out, (h_Tt, c_Tt) = module(Xt, (h0t, c0t))
+    ((out * torch.tensor(dH)).sum() + (h_Tt[0] * torch.tensor(dh_T)).sum()
+     + (c_Tt[0] * torch.tensor(dc_T)).sum()).backward()
+
+    assert Hs.dtype == h_T.dtype == c_T.dtype == np.float32
+    assert {name: g.dtype for name, g in grads.items()} == dict.fromkeys(grads, np.float32)
+    np.testing.assert_allclose(Hs, out.detach().numpy(), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(c_T, c_Tt[0].detach().numpy(), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(grads["X"], Xt.grad.numpy(), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(grads["c0"], c0t.grad[0].numpy(), rtol=1e-5, atol=1e-5)
+    for name in lstm.PARAM_NAMES:
+        expected = getattr(module, name + "_l0").grad.numpy()
+        np.testing.assert_allclose(grads[name], expected, rtol=1e-5, atol=1e-5, err_msg=name)
+
+
+@pytest.mark.parametrize("num_layers", [1, 2])
+@pytest.mark.parametrize("bidirectional", [False, True])
+@pytest.mark.parametrize("batch_first", [False, True])
+def test_layers_forward_matches_torch_lstm(num_layers, bidirectional, batch_first):
+    T, B, D, H = 7, 3, 4, 5
+    torch.manual_seed(num_layers + 2 * bidirectional + 4 * batch_first)
+    module = torch.nn.LSTM(D, H, num_layers=num_layers, bidirectional=bidirectional,
+                           batch_first=batch_first).double()
+    layer_params = numpy_state(module)
+    n_states = num_layers * (2 if bidirectional else 1)
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((B, T, D) if batch_first else (T, B, D))
+    h0, c0 = rng.standard_normal((2, n_states, B, H))
+
+    output, (h_n, c_n) = lstm.lstm_layers_forward(X, h0, c0, layer_params,
+                                                  bidirectional=bidirectional,
+                                                  batch_first=batch_first)
+    with torch.no_grad():
+        out_ref, (h_ref, c_ref) = module(torch.tensor(X), (torch.tensor(h0), torch.tensor(c0)))
+        out_zero, (h_zero, _) = module(torch.tensor(X))
+
+    np.testing.assert_allclose(output, out_ref.numpy(), rtol=0, atol=1e-10)
+    np.testing.assert_allclose(h_n, h_ref.numpy(), rtol=0, atol=1e-10)
+    np.testing.assert_allclose(c_n, c_ref.numpy(), rtol=0, atol=1e-10)
+    # no initial state means zeros, as in torch
+    output, (h_n, _) = lstm.lstm_layers_forward(X, None, None, layer_params,
+                                                bidirectional=bidirectional,
+                                                batch_first=batch_first)
+    np.testing.assert_allclose(output, out_zero.numpy(), rtol=0, atol=1e-10)
+    np.testing.assert_allclose(h_n, h_zero.numpy(), rtol=0, atol=1e-10)
+
+
+# --- variants: an explicit torch loop as the reference -------------------------------------
+
+TORCH_ACTIVATIONS = {
+    "tanh": torch.tanh,
+    "sigmoid": torch.sigmoid,
+    "identity": lambda a: a,
+    "scaled_sigmoid": lambda a: 2 * torch.sigmoid(a) - 1,
+}
+
+
+def torch_reference_lstm(X, h0, c0, p, config):
+    """The LSTM variant written out with torch ops, one step at a time, for autograd."""
+    act_g = TORCH_ACTIVATIONS[config.cell_activation]
+    act_h = TORCH_ACTIVATIONS[config.output_activation]
+    h, c, outputs = h0, c0, []
+    for x in X:
+        A = x @ p["weight_ih"].T + p["bias_ih"] + h @ p["weight_hh"].T + p["bias_hh"]
+        a_i, a_f, a_g, a_o = A.chunk(4, dim=1)
+        c_prev = c
+        i = torch.sigmoid(a_i + p["weight_ci"] * c_prev if config.peephole else a_i)
+        if config.forget_gate:
+            f = torch.sigmoid(a_f + p["weight_cf"] * c_prev if config.peephole else a_f)
+        else:
+            f = torch.ones_like(c_prev)
+        c = f * c_prev + i * act_g(a_g)
+        o = torch.sigmoid(a_o + p["weight_co"] * c if config.peephole else a_o)
+        h = o * act_h(c)
+        outputs.append(h)
+    return torch.stack(outputs), h, c
+
+
+def test_torch_reference_with_default_config_is_torch_lstm():
+    T, B, D, H = 5, 3, 4, 6
+    torch.manual_seed(7)
+    module = torch.nn.LSTM(D, H).double()
+    p = {k.removesuffix("_l0"): v for k, v in module.state_dict().items()}
+    X, h0, c0 = (torch.tensor(a) for a in random_inputs(T, B, D, H, seed=7)[:3])
+    out, h_T, c_T = torch_reference_lstm(X, h0, c0, p, LSTMConfig())
+    with torch.no_grad():
+        out_ref, (h_ref, c_ref) = module(X, (h0[None], c0[None]))
+    torch.testing.assert_close(out, out_ref, rtol=0, atol=1e-12)
+    torch.testing.assert_close(c_T, c_ref[0], rtol=0, atol=1e-12)
+
+
+VARIANTS = [
+    LSTMConfig(peephole=True),
+    LSTMConfig(forget_gate=False),
+    LSTMConfig(forget_gate=False, peephole=True),
+    *[LSTMConfig(cell_activation=name) for name in ("sigmoid", "identity", "scaled_sigmoid")],
+    *[LSTMConfig(output_activation=name) for name in ("sigmoid", "identity", "scaled_sigmoid")],
+    # the 1997 LSTM: no forget gate, centred logistic squashing
+    LSTMConfig(forget_gate=False, cell_activation="scaled_sigmoid",
+               output_activation="scaled_sigmoid"),
+]
+
+
+@pytest.mark.parametrize("config", VARIANTS, ids=repr)
+def test_variant_matches_torch_reference_and_changes_the_output(config):
+    T, B, D, H = 6, 3, 4, 5
+    params = lstm.init_lstm_params(D, H, np.random.default_rng(11), peephole=config.peephole)
+    X, h0, c0, dH, dh_T, dc_T = random_inputs(T, B, D, H, seed=12)
+
+    Hs, (h_T, c_T), cache = lstm.lstm_forward(X, h0, c0, params, config)
+    grads = lstm.lstm_backward(dH, cache, dh_T, dc_T)
+
+    pt = {k: torch.tensor(v, requires_grad=True) for k, v in params.items()}
+    Xt, h0t, c0t = (torch.tensor(a, requires_grad=True) for a in (X, h0, c0))
+    out, h_Tt, c_Tt = torch_reference_lstm(Xt, h0t, c0t, pt, config)
+    ((out * torch.tensor(dH)).sum() + (h_Tt * torch.tensor(dh_T)).sum()
+     + (c_Tt * torch.tensor(dc_T)).sum()).backward()
+
+    np.testing.assert_allclose(Hs, out.detach().numpy(), rtol=0, atol=1e-10)
+    np.testing.assert_allclose(c_T, c_Tt.detach().numpy(), rtol=0, atol=1e-10)
+    for name, tensor in (("X", Xt), ("h0", h0t), ("c0", c0t), *pt.items()):
+        # autograd leaves .grad None for a parameter the variant never uses (weight_cf
+        # without forget gate): its gradient is zero
+        expected = torch.zeros_like(tensor) if tensor.grad is None else tensor.grad
+        np.testing.assert_allclose(grads[name], expected.numpy(), rtol=0, atol=1e-10,
+                                   err_msg=name)
+    assert set(grads) == {"X", "h0", "c0", *params}
+
+    # the option is not ignored: the same weights under the default config give other outputs
+    default_params = {k: v for k, v in params.items() if k in lstm.PARAM_NAMES}
+    H_default, _, _ = lstm.lstm_forward(X, h0, c0, default_params)
+    assert np.abs(Hs - H_default).max() > 1e-3, f"{config} gives the default LSTM's output"
+
+
+def test_no_overflow_warnings_for_huge_inputs():
+    T, B, D, H = 4, 2, 3, 5
+    X, h0, c0, dH, _, _ = random_inputs(T, B, D, H, seed=5)
+    for config in (LSTMConfig(), LSTMConfig(peephole=True, cell_activation="sigmoid",
+                                            output_activation="scaled_sigmoid")):
+        params = lstm.init_lstm_params(D, H, np.random.default_rng(5), peephole=config.peephole)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            Hs, _, cache = lstm.lstm_forward(1e4 * X, 1e4 * h0, 1e4 * c0, params, config)
+            grads = lstm.lstm_backward(dH, cache)
+        assert np.all(np.isfinite(Hs)) and all(np.all(np.isfinite(g)) for g in grads.values())
+
+
+# --- sigmoid and initialisation --------------------------------------------------------------
+
+@pytest.mark.parametrize("dtype,rtol", [(np.float64, 1e-15), (np.float32, 1e-6)])
+def test_sigmoid_is_stable_and_matches_torch(dtype, rtol):
+    x = np.array([-1e4, -1000, -745, -50, -1, -1e-8, 0, 1e-8, 1, 50, 745, 1000, 1e4], dtype)
+    x = np.concatenate([x, np.linspace(-30, 30, 101, dtype=dtype)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        y = lstm.sigmoid(x)
+    assert y.dtype == dtype
+    # atol: at x = -745 we return the subnormal e^{-745} = 5e-324 where torch returns 0
+    np.testing.assert_allclose(y, torch.sigmoid(torch.tensor(x)).numpy(), rtol=rtol, atol=1e-300)
+    assert y[0] == 0 and y[12] == 1
+
+
+@pytest.mark.parametrize("forget_bias", [1.0, 0.0, 2.5])
+@pytest.mark.parametrize("peephole", [False, True])
+def test_init_lstm_params(forget_bias, peephole):
+    D, H = 3, 5
+    params = lstm.init_lstm_params(D, H, np.random.default_rng(0), forget_bias, np.float32,
+                                   peephole=peephole)
+    shapes = {"weight_ih": (4 * H, D), "weight_hh": (4 * H, H), "bias_ih": (4 * H,),
+              "bias_hh": (4 * H,)}
+    if peephole:
+        shapes.update({name: (H,) for name in lstm.PEEPHOLE_NAMES})
+    assert {name: p.shape for name, p in params.items()} == shapes
+    assert all(p.dtype == np.float32 for p in params.values())
+    k = 1 / np.sqrt(H)
+    b = params["bias_ih"] + params["bias_hh"]
+    np.testing.assert_allclose(b[H:2 * H], forget_bias)
+    others = [p for name, p in params.items() if name not in ("bias_ih", "bias_hh")]
+    others += [np.delete(params[name], np.s_[H:2 * H]) for name in ("bias_ih", "bias_hh")]
+    for p in others:
+        assert np.all(np.abs(p) <= k) and np.std(p) > 0.1 * k
+
+
+# --- bad input --------------------------------------------------------------------------------
+
+def _args():
+    T, B, D, H = 3, 2, 4, 5
+    X, h0, c0, dH, _, _ = random_inputs(T, B, D, H, seed=0)
+    params = lstm.init_lstm_params(D, H, np.random.default_rng(0))
+    cache = lstm.lstm_forward(X, h0, c0, params)[2]
+    torch.manual_seed(0)
+    layer_params = numpy_state(torch.nn.LSTM(D, H, num_layers=2).double())
+    return SimpleNamespace(X=X, h0=h0, c0=c0, dH=dH, params=params, cache=cache,
+                           layer_params=layer_params)
+
+
+def _with(params, **changes):
+    return {**params, **changes}
+
+
+BAD_CALLS = {
+    "X must have shape": lambda a: lstm.lstm_forward(a.X[0], a.h0, a.c0, a.params),
+    "h0 must have shape": lambda a: lstm.lstm_forward(a.X, a.h0[:1], a.c0, a.params),
+    "c0 must have shape": lambda a: lstm.lstm_forward(a.X, a.h0, a.c0[:, :2], a.params),
+    "weight_ih": lambda a: lstm.lstm_forward(a.X[..., :3], a.h0, a.c0, a.params),
+    "weight_hh": lambda a: lstm.lstm_forward(
+        a.X, a.h0, a.c0, _with(a.params, weight_hh=np.zeros((20, 4)))),
+    "bias_hh": lambda a: lstm.lstm_forward(
+        a.X, a.h0, a.c0, _with(a.params, bias_hh=np.zeros(5))),
+    "missing.*weight_ci": lambda a: lstm.lstm_forward(
+        a.X, a.h0, a.c0, a.params, LSTMConfig(peephole=True)),
+    "weight_co.*config.peephole is False": lambda a: lstm.lstm_forward(
+        a.X, a.h0, a.c0, _with(a.params, weight_co=np.zeros(5))),
+    "x must have shape": lambda a: lstm.lstm_cell_forward(a.X, a.h0, a.c0, a.params),
+    "h_prev must have shape": lambda a: lstm.lstm_cell_forward(a.X[0], a.h0.T, a.c0, a.params),
+    "c_prev must have shape": lambda a: lstm.lstm_cell_forward(a.X[0], a.h0, a.c0[0], a.params),
+    "dH must have": lambda a: lstm.lstm_backward(a.dH[1:], a.cache),
+    "dh_T must have shape": lambda a: lstm.lstm_backward(a.dH, a.cache, dh_T=a.dH),
+    "dc_T must have shape": lambda a: lstm.lstm_backward(a.dH, a.cache, dc_T=a.h0[0]),
+    "cell_activation must be one of": lambda a: LSTMConfig(cell_activation="relu"),
+    "output_activation must be one of": lambda a: LSTMConfig(output_activation="Tanh"),
+    "layers X must have shape": lambda a: lstm.lstm_layers_forward(
+        a.X[0], None, None, a.layer_params),
+    "layers h0 must have shape": lambda a: lstm.lstm_layers_forward(
+        a.X, a.h0, None, a.layer_params),
+    "bidirectional": lambda a: lstm.lstm_layers_forward(
+        a.X, None, None, a.layer_params, bidirectional=True),
+}
+
+
+@pytest.mark.parametrize("message", BAD_CALLS)
+def test_bad_input_names_the_argument(message):
+    with pytest.raises(ValueError, match=message.removeprefix("layers ")):
+        BAD_CALLS[message](_args())
