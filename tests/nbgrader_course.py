@@ -67,9 +67,11 @@ class Course:
         target.parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(nb, target)
 
-    def autograde(self) -> None:
-        result = nbgrader("autograde", self.assignment, "--create", "--force", root=self.root)
-        assert result.returncode == 0, result.stderr[-5000:]
+    def autograde(self, students: list[str] | None = None) -> None:
+        """Stock `nbgrader autograde` of every student, or of the given ones (one at a time)."""
+        for only in ([f"--student={s}"] for s in students) if students else [[]]:
+            result = nbgrader("autograde", self.assignment, "--create", "--force", *only, root=self.root)
+            assert result.returncode == 0, result.stderr[-5000:]
 
     def grades(self, student: str) -> dict[str, float]:
         """Score of every graded test cell of the student's autograded submission."""

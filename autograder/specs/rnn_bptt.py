@@ -24,8 +24,8 @@ TRUNCATED_HINT = ("Typical causes: an error propagated tau+1 or tau-1 steps (cou
 
 
 def sizes(rng, n_random=2, max_T=12):
-    """(T, B, D, H): the edge case of all ones, one with H=1, and random ones."""
-    cases = [(1, 1, 1, 1), (int(rng.integers(2, 6)), 1, 2, 1)]
+    """(T, B, D, H): all ones, one with B = H = 1, one with every size > 1, and random ones."""
+    cases = [(1, 1, 1, 1), (int(rng.integers(2, 6)), 1, 2, 1), (int(rng.integers(2, 6)), 3, 2, 4)]
     cases += [tuple(int(v) for v in (rng.integers(2, max_T), rng.integers(1, 4), rng.integers(1, 5),
                                      rng.integers(2, 6))) for _ in range(n_random)]
     return cases
