@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import sqlite3
 import time
 from dataclasses import dataclass
@@ -320,10 +321,15 @@ def test_case_gets_its_expected_outcome(batch, case):
 
 def test_graded_alone_equals_graded_in_the_batch(batch):
     course, results = batch
-    for name in ["control_correct", "control_wrong_backward", "fork_bomb", "segfault_in_a_function"]:
+    for name in results:
         alone = autograde(course, "rnn_bptt", students=[name], workers=1, limits=LIMITS, progress=lambda _: None)[0]
-        assert [(t.grade_id, t.points, t.message) for t in alone.tests] == \
-               [(t.grade_id, t.points, t.message) for t in results[name].tests], name
+        assert [(t.grade_id, t.points, without_cell_numbers(t.message)) for t in alone.tests] == \
+               [(t.grade_id, t.points, without_cell_numbers(t.message)) for t in results[name].tests], name
+
+
+def without_cell_numbers(message: str) -> str:
+    """IPython names cells <ipython-input-N-hash>; N is the only thing that may differ."""
+    return re.sub(r"<ipython-input-\d+-", "<ipython-input-", message)
 
 
 def test_gradebook_holds_only_the_graders_writes(batch):
