@@ -26,7 +26,9 @@ from .sanitize import Ungradable, is_test, nbgrader_meta, sanitize
 from .spec import Failure, Spec, Student, seeded_rng
 
 FIRST_UID = 60001  # one unprivileged uid per concurrent worker (RLIMIT_NPROC is per uid)
-MAX_RESTARTS = 3  # fresh sandboxes after the student's code killed one during a test
+MAX_RESTARTS = 3
+TAMPERED = ("this test cell was changed in your notebook (its code, points or metadata), so it "
+            "scores 0; download a fresh copy of the assignment if this was an accident")  # fresh sandboxes after the student's code killed one during a test
 
 
 @dataclass
@@ -98,6 +100,9 @@ def grade_submission(raw: bytes | None, release, spec: Spec, student: str, uid: 
                 # the student's code killed the sandbox during the previous test: start afresh
                 outputs.append(sandbox.close())
                 sandbox, restarts = Sandbox(cells, uid, limits), restarts + 1
+            if grade_id in sanitized.tampered:
+                result.tests.append(TestResult(grade_id, max_points, 0.0, TAMPERED))
+                continue
             message = run_test(spec.tests[grade_id], Student(sandbox), seeded_rng(student, grade_id))
             result.tests.append(TestResult(grade_id, max_points, 0.0 if message else max_points, message))
             if sandbox.forbidden_imports:

@@ -3,7 +3,9 @@
 The released notebook (trusted) decides what each nbgrader cell is. Locked cells come back
 from it verbatim, solution cells keep the student's code under the released metadata,
 cells the student added stay, and duplicated, deleted, re-flagged or re-pointed cells are
-repaired. Grading never fails on tampering: it is reported to the instructor instead.
+repaired. Grading never fails on tampering: every repair is a flag for the instructor, and
+a test cell that was tampered with (edited, deleted, its metadata changed or removed)
+scores zero, as the design requires.
 """
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ class Ungradable(Exception):
 class Sanitized:
     notebook: nbformat.NotebookNode  # the submission rebuilt on the release
     flags: list[str] = field(default_factory=list)  # what had to be repaired, for the instructor
+    tampered: set[str] = field(default_factory=set)  # test cells that score zero
 
     def cells_to_run(self) -> list[tuple[int, str]]:
         """Every code cell but the (student-facing) test cells, with its index."""
@@ -66,6 +69,7 @@ def sanitize(raw: bytes, release: nbformat.NotebookNode) -> Sanitized:
     released = {nbgrader_meta(c)["grade_id"]: c for c in release.cells if nbgrader_meta(c)}
     by_source = {c.source: gid for gid, c in released.items() if not nbgrader_meta(c).get("solution")}
     flags: list[str] = []
+    tampered: set[str] = set()
     out, placed = [], {}  # placed: grade_id -> index in out
 
     if nb.metadata.get("kernelspec") != release.metadata.get("kernelspec"):
@@ -77,6 +81,7 @@ def sanitize(raw: bytes, release: nbformat.NotebookNode) -> Sanitized:
             grade_id = by_source[cell.source]
             flags.append(f"nbgrader metadata removed from cell {grade_id!r}")
             meta = dict(nbgrader_meta(released[grade_id]))
+            tampered.add(grade_id)
         if grade_id is None or grade_id not in released:
             if grade_id is not None:
                 flags.append(f"cell {str(grade_id)[:40]!r} is not part of the assignment")
@@ -87,7 +92,10 @@ def sanitize(raw: bytes, release: nbformat.NotebookNode) -> Sanitized:
         if grade_id in placed:
             flags.append(f"cell {grade_id!r} appears more than once; later copies ignored")
             continue
-        flags += compare(grade_id, cell, meta, released[grade_id])
+        changes = compare(grade_id, cell, meta, released[grade_id])
+        flags += changes
+        if changes:
+            tampered.add(grade_id)
         reference = released[grade_id]
         if nbgrader_meta(reference).get("solution"):
             kept = copy.deepcopy(reference)
@@ -102,17 +110,18 @@ def sanitize(raw: bytes, release: nbformat.NotebookNode) -> Sanitized:
     for grade_id, reference in released.items():
         if grade_id not in placed and not nbgrader_meta(reference).get("solution"):
             flags.append(f"cell {grade_id!r} was deleted")
+            tampered.add(grade_id)
             at = placed[previous] + 1 if previous in placed else 0
             out.insert(at, copy.deepcopy(reference))
             placed = {g: i + (i >= at) for g, i in placed.items()}
             placed[grade_id] = at
         elif grade_id not in placed:
-            flags.append(f"solution cell {grade_id!r} was deleted")
+            flags.append(f"solution cell {grade_id!r} is missing (deleted, or its nbgrader metadata removed)")
         previous = grade_id
 
     sanitized = copy.deepcopy(release)
     sanitized.cells = out
-    return Sanitized(sanitized, flags)
+    return Sanitized(sanitized, flags, {g for g in tampered if is_test(released[g])})
 
 
 def compare(grade_id: str, cell, meta: dict, reference) -> list[str]:
