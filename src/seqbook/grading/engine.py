@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import importlib.util
 import json
+import os
 import queue
 import time
 import traceback
@@ -25,7 +26,9 @@ from .sandbox import Limits, Sandbox
 from .sanitize import Ungradable, is_test, nbgrader_meta, sanitize
 from .spec import Failure, Spec, Student, seeded_rng
 
-FIRST_UID = 60001  # one unprivileged uid per concurrent worker (RLIMIT_NPROC is per uid)
+# One unprivileged uid per concurrent worker (RLIMIT_NPROC is per uid); two graders running at
+# once on one machine must use different ranges.
+FIRST_UID = int(os.environ.get("SEQBOOK_FIRST_UID", "60001"))
 MAX_RESTARTS = 3
 TAMPERED = ("this test cell was changed in your notebook (its code, points or metadata), so it "
             "scores 0; download a fresh copy of the assignment if this was an accident")  # fresh sandboxes after the student's code killed one during a test

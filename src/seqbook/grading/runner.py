@@ -22,9 +22,11 @@ import os
 import signal
 import struct
 import sys
+import warnings
 
 MAX_FRAME_BYTES = 256 * 1024 * 1024
 ARRAY_KINDS = "biuf"  # bool, signed/unsigned int, float: the only dtypes that cross the boundary
+MAX_ITEMS = 10_000  # a longer list or dict is reported as such, never silently cut
 FORBIDDEN_MODULES = ("torch", "seqbook", "nbgrader", "functorch", "torchgen", "jax", "tensorflow")
 
 
@@ -91,10 +93,12 @@ def encode(obj, arrays: dict, depth: int = 0):
         if type(obj) is not np.ndarray:
             out["subclass"] = type(obj).__name__
         return out
+    if type(obj) in (list, tuple, dict) and len(obj) > MAX_ITEMS:
+        return {"__obj__": f"{type(obj).__name__} of more than {MAX_ITEMS} items"}
     if type(obj) in (list, tuple):
-        return {"__seq__": type(obj).__name__, "items": [encode(v, arrays, depth + 1) for v in obj[:64]]}
+        return {"__seq__": type(obj).__name__, "items": [encode(v, arrays, depth + 1) for v in obj]}
     if type(obj) is dict:
-        return {"__map__": {str(k): encode(v, arrays, depth + 1) for k, v in list(obj.items())[:64]}}
+        return {"__map__": {str(k): encode(v, arrays, depth + 1) for k, v in obj.items()}}
     return {"__obj__": type(obj).__name__}
 
 
@@ -115,6 +119,11 @@ def decode(tree, arrays: dict, handles: dict | None = None):
             return tuple(items) if tree["__seq__"] == "tuple" else items
         if "__map__" in tree:
             return {k: decode(v, arrays, handles) for k, v in tree["__map__"].items()}
+        if "__rng__" in tree:  # a numpy Generator, sent as its PCG64 state
+            import numpy as np
+            rng = np.random.Generator(np.random.PCG64())
+            rng.bit_generator.state = tree["__rng__"]
+            return rng
     return tree
 
 
@@ -246,7 +255,9 @@ def main(argv: list[str]) -> None:
         before = fingerprint(args)
         signal.setitimer(signal.ITIMER_REAL, job["call_seconds"])
         try:
-            value = fn(*args)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                value = fn(*args)
             signal.setitimer(signal.ITIMER_REAL, 0)
         except BaseException as exc:  # noqa: BLE001 - SystemExit, KeyboardInterrupt included
             signal.setitimer(signal.ITIMER_REAL, 0)
@@ -262,6 +273,7 @@ def main(argv: list[str]) -> None:
             out_arrays: dict = {}
             tree = encode(value, out_arrays)
             send({"event": "result", "ok": True, "value": tree, "mutated": mutated,
+                  "warnings": [f"{w.category.__name__}: {w.message}"[:200] for w in caught[:5]],
                   "forbidden_imports": list(blocker.attempts)}, out_arrays)
         except BaseException as exc:  # noqa: BLE001
             send({"event": "result", "ok": False, "kind": "unencodable", **short_error(exc)})

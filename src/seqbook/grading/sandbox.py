@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
+
 from . import runner
 from .runner import decode, encode, read_exact
 
@@ -73,6 +75,7 @@ class Reply:
     traceback: str = ""
     mutated: list = field(default_factory=list)  # arguments the call changed in place
     kind: str = ""  # raised | timeout | missing | died | unencodable
+    warnings: list = field(default_factory=list)  # warnings the call emitted (e.g. overflow)
 
 
 @lru_cache(maxsize=1)
@@ -293,7 +296,8 @@ class Sandbox:
         except Exception:  # noqa: BLE001 - a reply referring to arrays it did not send
             return Reply(False, error="the sandbox sent a malformed reply", kind="died"), None
         mutated = [str(m)[:80] for m in header.get("mutated", [])][:20]
-        return Reply(True, value=value, mutated=mutated), ref
+        warned = [str(w)[:200] for w in header.get("warnings", [])][:5]
+        return Reply(True, value=value, mutated=mutated, warnings=warned), ref
 
     def close(self) -> str:
         """Stop the sandbox (everything in its PID namespace dies) and return its output."""
@@ -325,10 +329,15 @@ class Sandbox:
 
 
 def encode_args(args: list, arrays: dict):
-    """Trusted arguments as the runner's JSON tree; `Ref`s point at values kept inside."""
+    """Trusted arguments as the runner's JSON tree; `Ref`s point at values kept inside, and a
+    numpy Generator arrives as an equal generator (same PCG64 state, so the same draws)."""
     def walk(value):
         if isinstance(value, Ref):
             return {"__ref__": value.name, "path": value.path}
+        if isinstance(value, np.random.Generator):
+            if not isinstance(value.bit_generator, np.random.PCG64):
+                raise TypeError("only PCG64 generators (np.random.default_rng) can be sent to a sandbox")
+            return {"__rng__": value.bit_generator.state}
         if isinstance(value, dict):
             return {"__map__": {k: walk(v) for k, v in value.items()}}
         if isinstance(value, (list, tuple)):

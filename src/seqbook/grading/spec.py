@@ -44,9 +44,13 @@ class Student:
 
     def __init__(self, sandbox):
         self.sandbox = sandbox
+        self.warnings: list[str] = []  # what the last successful call warned, e.g. an overflow
 
     def call(self, function: str, *args, keep: bool = False):
+        """The function's return value (numpy Generators among `args` arrive with their state;
+        the caller's own generator is not advanced). With `keep`: (value, Ref to it inside)."""
         reply, ref = self.sandbox.call(function, *args, keep=keep)
+        self.warnings = reply.warnings
         if not reply.ok:
             detail = f"\n{reply.traceback}" if reply.traceback else ""
             raise Failure(f"{function} raised {reply.error}{detail}" if reply.kind == "raised"
