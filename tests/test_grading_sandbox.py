@@ -15,6 +15,10 @@ def count_to(n):
 
 def overflow(x):
     return 1 / (1 + np.exp(x))
+
+def scale_in_place(x, params):
+    x *= 2
+    params["w"][0] = 0
 """
 
 
@@ -56,3 +60,8 @@ def test_warnings_of_a_call_are_reported(sandbox):
     assert reply.warnings == []
     reply, _ = sandbox.call("overflow", 1000.0)
     assert reply.ok and any("overflow" in w for w in reply.warnings), reply.warnings
+
+
+def test_an_argument_changed_in_place_is_named(sandbox):
+    reply, _ = sandbox.call("scale_in_place", np.ones(3), {"w": np.ones(2)})
+    assert reply.ok and reply.mutated == ["params['w']", "x"]

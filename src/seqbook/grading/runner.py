@@ -127,8 +127,9 @@ def decode(tree, arrays: dict, handles: dict | None = None):
     return tree
 
 
-def fingerprint(obj) -> dict:
-    """Digest of every array in the arguments, to tell the student they were mutated in place."""
+def fingerprint(args: list, names: list[str]) -> dict:
+    """Digest of every array in the arguments, keyed by the parameter's name (``params['W']``),
+    to tell the student which argument their function changed in place."""
     import numpy as np
     out = {}
 
@@ -141,8 +142,17 @@ def fingerprint(obj) -> dict:
         elif isinstance(value, (list, tuple)):
             for i, v in enumerate(value):
                 walk(v, f"{name}[{i}]")
-    walk(obj, "")
+    for i, value in enumerate(args):
+        walk(value, names[i] if i < len(names) else f"argument {i + 1}")
     return out
+
+
+def parameter_names(fn) -> list[str]:
+    import inspect
+    try:
+        return list(inspect.signature(fn).parameters)
+    except (TypeError, ValueError):
+        return []
 
 
 # ----------------------------------------------------------------------------- guards
@@ -252,7 +262,8 @@ def main(argv: list[str]) -> None:
             send({"event": "result", "ok": False, "kind": "bad_ref", "ename": type(exc).__name__,
                   "evalue": str(exc)[:300]})
             continue
-        before = fingerprint(args)
+        names = parameter_names(fn)
+        before = fingerprint(args, names)
         signal.setitimer(signal.ITIMER_REAL, job["call_seconds"])
         try:
             with warnings.catch_warnings(record=True) as caught:
@@ -266,7 +277,7 @@ def main(argv: list[str]) -> None:
                   "traceback": student_traceback(exc), "forbidden_imports": list(blocker.attempts)})
             continue
         try:
-            after = fingerprint(args)
+            after = fingerprint(args, names)
             mutated = sorted({k for k in before if after.get(k) != before[k]})
             if request.get("keep"):
                 handles[request["keep"]] = value
