@@ -24,9 +24,11 @@ Randomness comes only from the ``numpy.random.Generator`` passed in; the global
 """
 from __future__ import annotations
 
-import math
 
 import numpy as np
+
+from seqbook.nn.norm import layer_norm
+from seqbook.nn.transformer import gelu
 
 PAD, UNK, CLS, SEP, MASK = 0, 1, 2, 3, 4
 SPECIAL_IDS = (PAD, UNK, CLS, SEP, MASK)
@@ -307,33 +309,6 @@ def nsp_loss(logits, is_next) -> float:
 # Embeddings and heads (forward)
 # ---------------------------------------------------------------------------------------
 
-def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, eps: float) -> np.ndarray:
-    """Layer normalisation over the last axis, as ``torch.nn.LayerNorm(E, eps)``
-    (Ba et al. 2016): biased variance, eps inside the square root. A private helper until
-    the shared ``seqbook.nn.norm`` exists."""
-    mu = x.mean(axis=-1, keepdims=True)
-    var = ((x - mu) ** 2).mean(axis=-1, keepdims=True)
-    # LN(x) = γ ⊙ (x - μ) / sqrt(σ² + eps) + β
-    return weight * (x - mu) / np.sqrt(var + eps) + bias
-
-
-def gelu(x, approximate: str = "none") -> np.ndarray:
-    """GELU (Hendrycks & Gimpel 2016), as ``torch.nn.functional.gelu``.
-
-    ``"none"``: x Φ(x) = x (1 + erf(x / √2)) / 2, the exact form BERT uses;
-    ``"tanh"``: x (1 + tanh(√(2/π) (x + 0.044715 x³))) / 2.
-    numpy has no vectorised erf, so the exact form applies ``math.erf`` elementwise
-    (slow for large arrays, exact to double precision).
-    """
-    x = np.asarray(x)
-    if approximate == "none":
-        erf = np.vectorize(math.erf, otypes=[np.float64])
-        return (0.5 * x * (1.0 + erf(x / math.sqrt(2.0)))).astype(x.dtype, copy=False)
-    if approximate == "tanh":
-        return 0.5 * x * (1.0 + np.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x ** 3)))
-    raise ValueError(f"approximate must be 'none' or 'tanh', got {approximate!r}")
-
-
 def _check_params(params, names, what: str) -> None:
     missing = [n for n in names if n not in params]
     if missing:
@@ -391,7 +366,7 @@ def bert_embeddings(input_ids, token_type_ids, params: dict[str, np.ndarray],
     # e = W_tok[x] + W_seg[s] + W_pos[t]
     e = W_tok[ids] + W_seg[types] + W_pos[:T][None]  # (B, T, E)
     # LayerNorm(e)
-    return _layer_norm(e, params["LayerNorm.weight"], params["LayerNorm.bias"], eps)
+    return layer_norm(e, e.shape[-1:], params["LayerNorm.weight"], params["LayerNorm.bias"], eps)
 
 
 def mlm_head(hidden, params: dict[str, np.ndarray], word_embeddings: np.ndarray,
@@ -430,8 +405,8 @@ def mlm_head(hidden, params: dict[str, np.ndarray], word_embeddings: np.ndarray,
                              f"got {np.shape(params[name])}")
     # u = LayerNorm(gelu(W_d h + b_d))
     a = hidden @ params["transform.dense.weight"].T + params["transform.dense.bias"]  # (B, T, E)
-    u = _layer_norm(gelu(a), params["transform.LayerNorm.weight"],
-                    params["transform.LayerNorm.bias"], eps)  # (B, T, E)
+    u = layer_norm(gelu(a), a.shape[-1:], params["transform.LayerNorm.weight"],
+                   params["transform.LayerNorm.bias"], eps)  # (B, T, E)
     # z = W_tok u + b
     return u @ W_tok.T + params["bias"]  # (B, T, V)
 
