@@ -1,4 +1,11 @@
 """Reference implementations in numpy, each checked against PyTorch in ``tests/``.
 
-Conventions follow PyTorch: weights ``(out, in)``, two biases, RNN layout ``(T, B, .)``.
+Conventions follow PyTorch: weights ``(out, in)``, two biases, RNN layout ``(T, B, .)``,
+attention/Transformer layout ``(B, T, .)``; attention masks are True where a query may attend.
+
+Modules (import them by name, e.g. ``from seqbook.nn import lstm``): ``rnn`` (forward, BPTT,
+truncated BPTT, RTRL, Schmidhuber's hybrid), ``rnn_cost`` (their measured time and memory),
+``gradient_flow`` (Jacobians through time), ``lstm``, ``gru`` (and parameter counts),
+``highway``, ``dropout`` (dropout and zoneout for RNNs), ``norm`` (layer and batch norm),
+``attention``, ``transformer``, ``bert``, ``embeddings`` (one-hot, LSA, word2vec).
 """
