@@ -19,6 +19,11 @@ def overflow(x):
 def scale_in_place(x, params):
     x *= 2
     params["w"][0] = 0
+
+def truncate_in_place(tokens_a, tokens_b, documents):
+    tokens_a.pop()
+    documents[1][0] = 9
+    return len(tokens_a) + len(tokens_b)
 """
 
 
@@ -65,3 +70,17 @@ def test_warnings_of_a_call_are_reported(sandbox):
 def test_an_argument_changed_in_place_is_named(sandbox):
     reply, _ = sandbox.call("scale_in_place", np.ones(3), {"w": np.ones(2)})
     assert reply.ok and reply.mutated == ["params['w']", "x"]
+
+
+def test_lists_and_dicts_changed_in_place_are_named(sandbox):
+    reply, _ = sandbox.call("truncate_in_place", [5, 6, 7], [8], [[1, 2], [3]])
+    assert reply.ok and reply.mutated == ["documents[1]", "tokens_a"]
+    reply, _ = sandbox.call("scale_in_place", np.ones(3), {"w": np.ones(2)})
+    assert "params" not in reply.mutated  # same keys
+
+
+def test_a_function_missing_because_its_cell_failed_says_why():
+    with Sandbox([(0, "import torch\ndef forward(x):\n    return x")], uid=60092) as box:
+        reply, _ = box.call("forward", np.ones(2))
+    assert not reply.ok and "forward is not defined" in reply.error
+    assert "'torch' is not available during grading" in reply.error, reply.error

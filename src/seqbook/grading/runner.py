@@ -137,9 +137,13 @@ def fingerprint(args: list, names: list[str]) -> dict:
         if isinstance(value, np.ndarray):
             out[name] = hashlib.sha1(np.ascontiguousarray(value).tobytes()).hexdigest()
         elif isinstance(value, dict):
+            out[name] = hashlib.sha1(repr(sorted(map(str, value))).encode()).hexdigest()  # keys
             for k, v in value.items():
                 walk(v, f"{name}['{k}']")
         elif isinstance(value, (list, tuple)):
+            # length and plain items (a list of token ids); containers inside are walked
+            plain = [v for v in value if not isinstance(v, (np.ndarray, dict, list, tuple))]
+            out[name] = hashlib.sha1(repr((len(value), plain)).encode()).hexdigest()
             for i, v in enumerate(value):
                 walk(v, f"{name}[{i}]")
     for i, value in enumerate(args):

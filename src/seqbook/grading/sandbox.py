@@ -289,6 +289,10 @@ class Sandbox:
             message = f"{str(header.get('ename', 'Error'))[:80]}: {str(header.get('evalue', ''))[:500]}"
             if kind == "timeout":
                 message = f"{function} did not finish within {self.limits.call_seconds:g} s"
+            failed = [c["error"] for c in self.cells if isinstance(c.get("error"), dict)]
+            if kind == "missing" and failed:  # e.g. the cell defining it imported torch
+                message += (f" (a cell of your notebook raised {str(failed[0].get('ename'))[:80]}: "
+                            f"{str(failed[0].get('evalue'))[:300]}, so what it defines does not exist)")
             return Reply(False, error=message, traceback=str(header.get("traceback", ""))[:2000],
                          kind=kind), None
         try:

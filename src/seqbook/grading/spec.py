@@ -101,7 +101,10 @@ def describe(value) -> str:
 
 def check_close(name: str, got, expected: np.ndarray, hint: str = "", atol=1e-7, rtol=1e-6) -> None:
     """Fail naming the first entry where `got` differs from `expected`, with a hint."""
-    got = as_array(got, name, np.shape(expected))
+    try:
+        got = as_array(got, name, np.shape(expected))
+    except Failure as exc:
+        raise Failure(f"{exc}. {hint}".rstrip(". ")) from None
     bad = ~np.isclose(got, expected, rtol=rtol, atol=atol)
     if bad.any():
         index = tuple(int(i) for i in np.argwhere(bad)[0])
