@@ -427,6 +427,25 @@ def test_multi_head_attention_key_padding_and_fully_masked_rows():
                                rtol=0, atol=0)
 
 
+@pytest.mark.parametrize("B,h", [(3, 2), (2, 2), (1, 4)])
+def test_multi_head_attention_per_sequence_mask(B, h):
+    """A (B, Tq, Tk) mask (the assignment's API) is one mask per sequence, shared by the heads;
+    also when B equals h, where broadcasting it against (B, h, Tq, Tk) would silently mix them."""
+    Tq, Tk, E = 3, 4, 8
+    module = make_mha(E, h, seed=3)
+    params = numpy_state(module)
+    rng = np.random.default_rng(3)
+    query, key = rng.standard_normal((B, Tq, E)), rng.standard_normal((B, Tk, E))
+    mask = rng.random((B, Tq, Tk)) < 0.7
+    mask[:, :, 0] = True  # every query may attend to something: torch gives no NaN
+    out, weights = att.multi_head_attention(query, key, key, params, h, mask)
+    with torch.no_grad():  # torch wants a 3-D mask per (sequence, head) pair
+        ref_out, ref_w = module(t(query), t(key), t(key), attn_mask=t(~mask).repeat_interleave(h, 0),
+                                average_attn_weights=False)
+    np.testing.assert_allclose(out, ref_out.numpy(), rtol=0, atol=1e-10)
+    np.testing.assert_allclose(weights, ref_w.numpy(), rtol=0, atol=1e-10)
+
+
 def test_multi_head_attention_float32():
     module = make_mha(16, 4, seed=2, dtype=torch.float32)
     params = numpy_state(module)

@@ -446,8 +446,9 @@ def multi_head_attention(query: np.ndarray, key: np.ndarray, value: np.ndarray, 
             ``in_proj_bias (3E,)``, ``out_proj.weight (E, E)``, ``out_proj.bias (E,)``.
         num_heads: h, dividing E; head_dim = E / h.
         mask: boolean, True = may attend (the opposite of torch's ``attn_mask``; pass
-            ``~attn_mask``), or float added to the scores; broadcastable to (B, h, Tq, Tk):
-            (Tq, Tk) for every sequence, (B, 1, 1, Tk) for a key padding mask.
+            ``~attn_mask``), or float added to the scores; broadcastable to (B, Tq, Tk)
+            (the same mask for every head: (Tq, Tk) for every sequence, (B, 1, Tk) for a key
+            padding mask), or a 4-D (B, h, Tq, Tk) mask per head.
 
     Returns:
         out: (B, Tq, E). A query with no allowed key gets attention output 0, so
@@ -478,6 +479,8 @@ def multi_head_attention(query: np.ndarray, key: np.ndarray, value: np.ndarray, 
     q = q.reshape(B, Tq, h, d).transpose(0, 2, 1, 3)  # (B, h, Tq, d)
     k = k.reshape(B, Tk, h, d).transpose(0, 2, 1, 3)  # (B, h, Tk, d)
     v = v.reshape(B, Tk, h, d).transpose(0, 2, 1, 3)  # (B, h, Tk, d)
+    if mask is not None and np.ndim(mask) == 3:
+        mask = np.asarray(mask)[:, None]  # (B, 1, Tq, Tk): the same for every head
     # head_i = softmax(q_i k_iᵀ / sqrt(d)) v_i, all heads at once
     heads, weights = scaled_dot_product_attention(q, k, v, mask)  # (B, h, Tq, d), (B, h, Tq, Tk)
     # concatenate the heads
