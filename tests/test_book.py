@@ -52,3 +52,12 @@ def test_chapters_offer_a_downloadable_notebook(built_book):
     code = [c for c in nb.cells if c.cell_type == "code"]
     assert any("from seqbook.nn import" in c.source for c in code)
     assert nb.metadata.kernelspec.name == "python3"
+
+
+def test_every_assignment_is_offered_for_download(built_book, repo_root):
+    html = (built_book / "book/assignments.html").read_text()
+    for folder in sorted((repo_root / "solutions").iterdir()):
+        name = folder.name
+        links = re.findall(rf'href="([^"]*_downloads/[^"]*/{name}\.ipynb)"', html)
+        assert links, f"book/assignments does not link the {name} assignment"
+        assert (built_book / "book" / links[0]).resolve().is_file(), f"{links[0]} is not in the build"
