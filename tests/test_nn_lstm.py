@@ -1,7 +1,8 @@
 """The numpy LSTM against torch.nn.LSTMCell / nn.LSTM (forward) and autograd (BPTT).
 
-The variants torch does not have (peepholes, no forget gate, other squashing functions)
-are checked against an explicit torch loop, itself first checked against nn.LSTM.
+The variants torch does not have (peepholes, no forget gate, other squashing functions,
+focused connectivity, no output gate) are checked against an explicit torch loop, itself
+first checked against nn.LSTM.
 """
 import warnings
 from types import SimpleNamespace
@@ -156,10 +157,18 @@ def torch_reference_lstm(X, h0, c0, p, config):
     """The LSTM variant written out with torch ops, one step at a time, for autograd."""
     act_g = TORCH_ACTIVATIONS[config.cell_activation]
     act_h = TORCH_ACTIVATIONS[config.output_activation]
+    W_i, W_f, W_g, W_o = p["weight_ih"].chunk(4, dim=0)
+    U_i, U_f, U_g, U_o = p["weight_hh"].chunk(4, dim=0)
+    b_i, b_f, b_g, b_o = (p["bias_ih"] + p["bias_hh"]).chunk(4, dim=0)
     h, c, outputs = h0, c0, []
     for x in X:
-        A = x @ p["weight_ih"].T + p["bias_ih"] + h @ p["weight_hh"].T + p["bias_hh"]
-        a_i, a_f, a_g, a_o = A.chunk(4, dim=1)
+        if config.connectivity == "focused":
+            # focused: the gates see only h_{t-1}, the cell input only x_t
+            a_i, a_f, a_o = h @ U_i.T + b_i, h @ U_f.T + b_f, h @ U_o.T + b_o
+            a_g = x @ W_g.T + b_g
+        else:
+            a_i, a_f = x @ W_i.T + h @ U_i.T + b_i, x @ W_f.T + h @ U_f.T + b_f
+            a_g, a_o = x @ W_g.T + h @ U_g.T + b_g, x @ W_o.T + h @ U_o.T + b_o
         c_prev = c
         i = torch.sigmoid(a_i + p["weight_ci"] * c_prev if config.peephole else a_i)
         if config.forget_gate:
@@ -167,7 +176,10 @@ def torch_reference_lstm(X, h0, c0, p, config):
         else:
             f = torch.ones_like(c_prev)
         c = f * c_prev + i * act_g(a_g)
-        o = torch.sigmoid(a_o + p["weight_co"] * c if config.peephole else a_o)
+        if config.output_gate:
+            o = torch.sigmoid(a_o + p["weight_co"] * c if config.peephole else a_o)
+        else:
+            o = torch.ones_like(c)
         h = o * act_h(c)
         outputs.append(h)
     return torch.stack(outputs), h, c
@@ -195,6 +207,15 @@ VARIANTS = [
     # the 1997 LSTM: no forget gate, centred logistic squashing
     LSTMConfig(forget_gate=False, cell_activation="scaled_sigmoid",
                output_activation="scaled_sigmoid"),
+    # tricks of the trade: focused and lightweight LSTM, each option alone and combined
+    LSTMConfig.focused(),
+    LSTMConfig.lightweight(),
+    LSTMConfig(connectivity="focused"),
+    LSTMConfig(output_gate=False),
+    LSTMConfig(output_gate=False, peephole=True),
+    LSTMConfig.focused(peephole=True),
+    LSTMConfig.lightweight(peephole=True, cell_activation="sigmoid",
+                           output_activation="identity"),
 ]
 
 
@@ -227,6 +248,69 @@ def test_variant_matches_torch_reference_and_changes_the_output(config):
     default_params = {k: v for k, v in params.items() if k in lstm.PARAM_NAMES}
     H_default, _, _ = lstm.lstm_forward(X, h0, c0, default_params)
     assert np.abs(Hs - H_default).max() > 1e-3, f"{config} gives the default LSTM's output"
+
+
+def test_presets_are_the_course_definitions():
+    assert LSTMConfig() == LSTMConfig(forget_gate=True, connectivity="full", output_gate=True)
+    assert LSTMConfig.focused() == LSTMConfig(forget_gate=False, connectivity="focused")
+    assert LSTMConfig.lightweight() == LSTMConfig(forget_gate=False, connectivity="focused",
+                                                  output_gate=False)
+    assert LSTMConfig.lightweight(peephole=True).peephole
+
+
+def test_connectivity_masks_cut_row_blocks():
+    D, H = 3, 2
+    mask_ih, mask_hh = lstm.connectivity_masks(LSTMConfig.focused(), D, H)
+    assert mask_ih.shape == (4 * H, D) and mask_hh.shape == (4 * H, H)
+    # rows i, f, g, o: the cell input g reads x_t only, the gates h_{t-1} only
+    np.testing.assert_array_equal(mask_ih[:, 0], [0, 0, 0, 0, 1, 1, 0, 0])
+    np.testing.assert_array_equal(mask_hh[:, 0], [1, 1, 1, 1, 0, 0, 1, 1])
+    assert mask_ih.all(axis=1).tolist() == mask_ih[:, 0].tolist()  # whole rows
+    full_ih, full_hh = lstm.connectivity_masks(LSTMConfig(), D, H)
+    assert full_ih.all() and full_hh.all()
+
+
+@pytest.mark.parametrize("config", [LSTMConfig.focused(), LSTMConfig.lightweight(peephole=True),
+                                    LSTMConfig(connectivity="focused", peephole=True)], ids=repr)
+def test_cut_connections_get_exactly_zero_gradient_and_do_not_act(config):
+    T, B, D, H = 5, 2, 3, 4
+    params = lstm.init_lstm_params(D, H, np.random.default_rng(2), peephole=config.peephole)
+    X, h0, c0, dH, dh_T, dc_T = random_inputs(T, B, D, H, seed=3)
+    Hs, _, cache = lstm.lstm_forward(X, h0, c0, params, config)
+    grads = lstm.lstm_backward(dH, cache, dh_T, dc_T)
+    mask_ih, mask_hh = lstm.connectivity_masks(config, D, H)
+    assert (~mask_ih).any() and (~mask_hh).any()
+    assert np.all(grads["weight_ih"][~mask_ih] == 0) and np.all(grads["weight_hh"][~mask_hh] == 0)
+    # rows of a gate the variant does not have (f without forget gate, o without output gate)
+    unused_rows = np.zeros(4 * H, bool)
+    unused_rows[H:2 * H] = not config.forget_gate
+    unused_rows[3 * H:] = not config.output_gate
+    for name, mask in (("weight_ih", mask_ih), ("weight_hh", mask_hh)):
+        assert np.all(grads[name][mask & ~unused_rows[:, None]] != 0), name
+    for name in lstm.PARAM_NAMES:
+        assert np.all(grads[name][unused_rows] == 0), name
+    if config.peephole and not config.output_gate:
+        assert np.all(grads["weight_co"] == 0)
+    # changing a cut weight changes nothing
+    changed = {**params, "weight_ih": np.where(mask_ih, params["weight_ih"], 100.0),
+               "weight_hh": np.where(mask_hh, params["weight_hh"], -100.0)}
+    np.testing.assert_array_equal(lstm.lstm_forward(X, h0, c0, changed, config)[0], Hs)
+
+
+def test_focused_config_runs_in_stacked_layers():
+    T, B, D, H = 4, 2, 3, 5
+    config = LSTMConfig.lightweight()
+    rng = np.random.default_rng(0)
+    layer0 = lstm.init_lstm_params(D, H, rng)
+    layer1 = lstm.init_lstm_params(H, H, rng)
+    layer_params = {f"{n}_l{k}": p[n] for k, p in enumerate((layer0, layer1)) for n in p}
+    X = rng.standard_normal((T, B, D))
+    out, (h_n, _) = lstm.lstm_layers_forward(X, None, None, layer_params, config=config)
+    zeros = np.zeros((B, H))
+    H0, _, _ = lstm.lstm_forward(X, zeros, zeros, layer0, config)
+    H1, (h_T, _), _ = lstm.lstm_forward(H0, zeros, zeros, layer1, config)
+    np.testing.assert_allclose(out, H1, rtol=0, atol=1e-14)
+    np.testing.assert_allclose(h_n[1], h_T, rtol=0, atol=1e-14)
 
 
 def test_no_overflow_warnings_for_huge_inputs():
@@ -278,6 +362,35 @@ def test_init_lstm_params(forget_bias, peephole):
         assert np.all(np.abs(p) <= k) and np.std(p) > 0.1 * k
 
 
+def test_negative_bias_sequence():
+    np.testing.assert_array_equal(lstm.negative_bias_sequence(4), [-1, -2, -3, -4])
+    np.testing.assert_array_equal(lstm.negative_bias_sequence(6, block_size=3), [-1] * 3 + [-2] * 3)
+    np.testing.assert_array_equal(lstm.negative_bias_sequence(3, start=-0.5, step=-0.5),
+                                  [-0.5, -1.0, -1.5])
+    np.testing.assert_array_equal(lstm.negative_bias_sequence(1), [-1])
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_init_with_input_and_output_gate_bias_sequences(dtype):
+    D, H = 3, 4
+    plain = lstm.init_lstm_params(D, H, np.random.default_rng(0), 1.5, dtype)
+    params = lstm.init_lstm_params(D, H, np.random.default_rng(0), 1.5, dtype,
+                                   input_bias=lstm.negative_bias_sequence(H), output_bias=-2.0)
+    b = params["bias_ih"] + params["bias_hh"]
+    np.testing.assert_array_equal(b[:H], [-1, -2, -3, -4])  # b_i, cell k gets -(k+1)
+    np.testing.assert_array_equal(b[H:2 * H], 1.5)  # b_f
+    np.testing.assert_array_equal(b[3 * H:], -2.0)  # b_o
+    assert all(p.dtype == dtype for p in params.values())
+    # the random draws are those without the options: only the chosen biases differ
+    for name in ("weight_ih", "weight_hh"):
+        np.testing.assert_array_equal(params[name], plain[name])
+    np.testing.assert_array_equal(params["bias_ih"][2 * H:3 * H], plain["bias_ih"][2 * H:3 * H])
+    # the bias sequence ranks the cells: at zero input and state, i_t = σ(b_i) falls with k
+    zeros = np.zeros((1, H))
+    cache = lstm.lstm_cell_forward(np.zeros((1, D), dtype), zeros, zeros, params)[2]
+    assert np.all(np.diff(cache["i"][0]) < 0)
+
+
 # --- bad input --------------------------------------------------------------------------------
 
 def _args():
@@ -316,6 +429,12 @@ BAD_CALLS = {
     "dc_T must have shape": lambda a: lstm.lstm_backward(a.dH, a.cache, dc_T=a.h0[0]),
     "cell_activation must be one of": lambda a: LSTMConfig(cell_activation="relu"),
     "output_activation must be one of": lambda a: LSTMConfig(output_activation="Tanh"),
+    "connectivity must be one of": lambda a: LSTMConfig(connectivity="sparse"),
+    "input_bias must be a number or have shape": lambda a: lstm.init_lstm_params(
+        3, 5, np.random.default_rng(0), input_bias=np.zeros(4)),
+    "output_bias must be a number or have shape": lambda a: lstm.init_lstm_params(
+        3, 5, np.random.default_rng(0), output_bias=np.zeros((5, 1))),
+    "block_size must divide": lambda a: lstm.negative_bias_sequence(5, block_size=2),
     "layers X must have shape": lambda a: lstm.lstm_layers_forward(
         a.X[0], None, None, a.layer_params),
     "layers h0 must have shape": lambda a: lstm.lstm_layers_forward(

@@ -19,7 +19,20 @@ PyTorch's order i, f, g, o: ``weight_ih (4H, D)``, ``weight_hh (4H, H)``, ``bias
   "constant error carousel" c_t = c_{t-1} + i_t ⊙ g_t) and centred logistic squashing;
 - Gers, Schmidhuber & Cummins (2000), "Learning to forget": the forget gate f_t;
 - Gers & Schmidhuber (2000), peephole connections: diagonal weights let i_t and f_t see
-  c_{t-1} and o_t see c_t (``weight_ci, weight_cf, weight_co``, each (H,)).
+  c_{t-1} and o_t see c_t (``weight_ci, weight_cf, weight_co``, each (H,));
+- the connectivity of Hochreiter's "tricks of the trade": *fully connected* gates (every
+  gate and the cell input see x_t and h_{t-1}; PyTorch's LSTM, the default) or *focused*
+  (the gates see only h_{t-1}, the cell input g_t only x_t). Focused connectivity is a
+  fixed 0/1 mask on row blocks of ``weight_ih`` and ``weight_hh``, applied in the forward
+  pass, so the masked weights get exactly zero gradient;
+- no output gate (o_t = 1, h_t = act_h(c_t)). The presets ``LSTMConfig.focused()`` (no
+  forget gate, focused connectivity) and ``LSTMConfig.lightweight()`` (focused without
+  output gate) name the two combinations of the course notes.
+
+``init_lstm_params`` sets the forget gate's bias (Gers et al. 2000) and optionally input-
+and output-gate biases, e.g. the negative sequence -1, -2, -3, ... of
+``negative_bias_sequence`` (Hochreiter & Schmidhuber 1997): the cells open their input
+gates one after the other, a ranking that keeps them from all drifting together.
 
 The backward pass is BPTT: the unrolled graph is walked from the last step to the first,
 ``lstm_cell_backward`` mirrors ``lstm_cell_forward`` line by line, and the gradient of each
@@ -33,6 +46,15 @@ import numpy as np
 
 PARAM_NAMES = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
 PEEPHOLE_NAMES = ("weight_ci", "weight_cf", "weight_co")
+GATE_NAMES = ("i", "f", "g", "o")  # PyTorch's order of the row blocks of the weights
+
+# which inputs each row block reads: gate -> (sees x_t, sees h_{t-1})
+CONNECTIVITY = {
+    # fully connected gates: every gate and the cell input see x_t and h_{t-1} (nn.LSTM)
+    "full": {"i": (True, True), "f": (True, True), "g": (True, True), "o": (True, True)},
+    # focused LSTM: the gates see only the cell outputs h_{t-1}, the cell input only x_t
+    "focused": {"i": (False, True), "f": (False, True), "g": (True, False), "o": (False, True)},
+}
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
@@ -71,20 +93,89 @@ class LSTMConfig:
     cell_activation: str = "tanh"
     # squashing of c_t before the output gate, h_t = o_t ⊙ act(c_t); one of ACTIVATIONS.
     output_activation: str = "tanh"
+    # which inputs the gates and the cell input see, a key of CONNECTIVITY: "full" (every
+    # block sees x_t and h_{t-1}) or "focused" (gates i, f, o see only h_{t-1}, g only x_t).
+    connectivity: str = "full"
+    # False: no output gate, o_t = 1 so h_t = act_h(c_t); rows 3H:4H (and weight_co) unused.
+    output_gate: bool = True
 
     def __post_init__(self):
         for field in ("cell_activation", "output_activation"):
             if getattr(self, field) not in ACTIVATIONS:
                 raise ValueError(f"{field} must be one of {list(ACTIVATIONS)}, "
                                  f"got {getattr(self, field)!r}")
+        if self.connectivity not in CONNECTIVITY:
+            raise ValueError(f"connectivity must be one of {list(CONNECTIVITY)}, "
+                             f"got {self.connectivity!r}")
+
+    @classmethod
+    def focused(cls, **overrides) -> "LSTMConfig":
+        """Focused LSTM: no forget gate; the gates i and o see only h_{t-1}, the cell input g
+        only x_t. ``overrides`` set other fields (e.g. ``peephole=True``)."""
+        return cls(**{"forget_gate": False, "connectivity": "focused", **overrides})
+
+    @classmethod
+    def lightweight(cls, **overrides) -> "LSTMConfig":
+        """Lightweight LSTM: a focused LSTM without output gate, h_t = act_h(c_t)."""
+        return cls.focused(**{"output_gate": False, **overrides})
+
+
+def connectivity_masks(config: LSTMConfig, input_size: int,
+                       hidden_size: int) -> tuple[np.ndarray, np.ndarray]:
+    """The fixed 0/1 masks of ``config.connectivity`` on ``weight_ih`` and ``weight_hh``.
+
+    Returns boolean ``mask_ih (4H, D)`` and ``mask_hh (4H, H)``: row block k (gate i, f, g, o)
+    is True where that block reads x_t (resp. h_{t-1}). All True for ``"full"``.
+    """
+    D, H = input_size, hidden_size
+    sees = [CONNECTIVITY[config.connectivity][gate] for gate in GATE_NAMES]
+    rows_ih = np.repeat([x for x, _ in sees], H)  # (4H,)
+    rows_hh = np.repeat([h for _, h in sees], H)  # (4H,)
+    mask_ih = np.broadcast_to(rows_ih[:, None], (4 * H, D)).copy()  # (4H, D)
+    mask_hh = np.broadcast_to(rows_hh[:, None], (4 * H, H)).copy()  # (4H, H)
+    return mask_ih, mask_hh
+
+
+def connected_weights(params: dict[str, np.ndarray], config: LSTMConfig):
+    """``weight_ih, weight_hh`` with the connections ``config.connectivity`` cuts set to 0
+    (the arrays themselves, no copy, for fully connected gates), and the two masks (None
+    for fully connected gates)."""
+    if config.connectivity == "full":
+        return params["weight_ih"], params["weight_hh"], None, None
+    H4, D = params["weight_ih"].shape
+    mask_ih, mask_hh = connectivity_masks(config, D, H4 // 4)
+    W_ih = np.where(mask_ih, params["weight_ih"], 0)  # (4H, D)
+    W_hh = np.where(mask_hh, params["weight_hh"], 0)  # (4H, H)
+    return W_ih, W_hh, mask_ih, mask_hh
+
+
+def negative_bias_sequence(hidden_size: int, block_size: int = 1, start: float = -1.0,
+                           step: float = -1.0) -> np.ndarray:
+    """Input-gate biases -1, -2, -3, ... per memory cell (or per block of ``block_size``
+    cells sharing a value), shape (H,). Hochreiter & Schmidhuber (1997): the more negative the
+    bias, the later a cell's input gate opens, so cells start to store one after the other.
+
+    >>> negative_bias_sequence(6, block_size=2)
+    array([-1., -1., -2., -2., -3., -3.])
+    """
+    if block_size < 1 or hidden_size % block_size:
+        raise ValueError(f"block_size must divide hidden_size = {hidden_size}, got {block_size}")
+    # block k (k = 0, 1, ...) gets start + k * step
+    return start + step * (np.arange(hidden_size) // block_size).astype(np.float64)
 
 
 def init_lstm_params(input_size: int, hidden_size: int, rng: np.random.Generator,
                      forget_bias: float = 1.0, dtype=np.float64, *,
-                     peephole: bool = False) -> dict[str, np.ndarray]:
+                     peephole: bool = False, input_bias=None,
+                     output_bias=None) -> dict[str, np.ndarray]:
     """U(-1/sqrt(H), 1/sqrt(H)) for every parameter, as ``torch.nn.LSTM`` initialises, except
     the forget gate's bias: ``bias_ih[H:2H] + bias_hh[H:2H] = forget_bias``, so that the cell
     starts by remembering (Gers et al. 2000; Jozefowicz et al. 2015).
+
+    ``input_bias`` and ``output_bias`` (None: keep the uniform draw; a number or an (H,) array)
+    set ``b_i = bias_ih[0:H] + bias_hh[0:H]`` and ``b_o = bias_ih[3H:4H] + bias_hh[3H:4H]`` the
+    same way, e.g. ``input_bias=negative_bias_sequence(H)`` gives -1, -2, ..., -H. The random
+    draws do not depend on these options.
 
     Returns ``weight_ih (4H, D)``, ``weight_hh (4H, H)``, ``bias_ih (4H,)``, ``bias_hh (4H,)``,
     gates stacked i, f, g, o; with ``peephole=True`` also ``weight_ci, weight_cf, weight_co (H,)``.
@@ -99,6 +190,16 @@ def init_lstm_params(input_size: int, hidden_size: int, rng: np.random.Generator
     # b_f = bias_ih[H:2H] + bias_hh[H:2H] = forget_bias
     params["bias_ih"][H:2 * H] = forget_bias
     params["bias_hh"][H:2 * H] = 0
+    for name, value, rows in (("input_bias", input_bias, np.s_[0:H]),
+                              ("output_bias", output_bias, np.s_[3 * H:4 * H])):
+        if value is None:
+            continue
+        if np.shape(value) not in ((), (H,)):
+            raise ValueError(f"{name} must be a number or have shape (H,) = {(H,)}, "
+                             f"got {np.shape(value)}")
+        # b_i (or b_o) = bias_ih[rows] + bias_hh[rows] = value
+        params["bias_ih"][rows] = value
+        params["bias_hh"][rows] = 0
     return params
 
 
@@ -153,9 +254,10 @@ def lstm_cell_forward(x: np.ndarray, h_prev: np.ndarray, c_prev: np.ndarray,
     check_lstm_inputs(x, h_prev, c_prev, params, config, single_step=True)
     act_g, _ = ACTIVATIONS[config.cell_activation]
     act_h, _ = ACTIVATIONS[config.output_activation]
+    # W_ih, W_hh with the connections cut by config.connectivity set to 0 (focused LSTM)
+    W_ih, W_hh, mask_ih, mask_hh = connected_weights(params, config)
     # pre-activations of the four gates: W_ih x_t + b_ih + W_hh h_{t-1} + b_hh
-    A = x @ params["weight_ih"].T + params["bias_ih"] + h_prev @ params["weight_hh"].T \
-        + params["bias_hh"]  # (B, 4H)
+    A = x @ W_ih.T + params["bias_ih"] + h_prev @ W_hh.T + params["bias_hh"]  # (B, 4H)
     a_i, a_f, a_g, a_o = np.split(A, 4, axis=1)  # 4 × (B, H), PyTorch's order i, f, g, o
     if config.peephole:
         # peepholes: the input and forget gates look at c_{t-1}
@@ -173,17 +275,22 @@ def lstm_cell_forward(x: np.ndarray, h_prev: np.ndarray, c_prev: np.ndarray,
     g = act_g(a_g)
     # c_t = f_t ⊙ c_{t-1} + i_t ⊙ g_t
     c = f * c_prev + i * g
-    if config.peephole:
-        # peephole: the output gate looks at c_t
-        a_o = a_o + params["weight_co"] * c
-    # o_t = σ(a_o)
-    o = sigmoid(a_o)
+    if config.output_gate:
+        if config.peephole:
+            # peephole: the output gate looks at c_t
+            a_o = a_o + params["weight_co"] * c
+        # o_t = σ(a_o)
+        o = sigmoid(a_o)
+    else:
+        # lightweight LSTM: no output gate, o_t = 1
+        o = np.ones_like(c)
     # y_t = act_h(c_t)
     y = act_h(c)
     # h_t = o_t ⊙ y_t
     h = o * y
     cache = {"x": x, "h_prev": h_prev, "c_prev": c_prev, "params": params, "config": config,
-             "i": i, "f": f, "g": g, "o": o, "c": c, "y": y}
+             "i": i, "f": f, "g": g, "o": o, "c": c, "y": y,
+             "W_ih": W_ih, "W_hh": W_hh, "mask_ih": mask_ih, "mask_hh": mask_hh}
     return h, c, cache
 
 
@@ -209,8 +316,8 @@ def lstm_cell_backward(dh: np.ndarray, dc: np.ndarray, cache: dict):
     dy = dh * o
     # through y_t = act_h(c_t), adding to the error that reaches c_t from step t+1
     dc = dc + dy * dact_h(y)
-    # through o_t = σ(a_o): σ' = o (1 - o)
-    da_o = do * o * (1 - o)
+    # through o_t = σ(a_o): σ' = o (1 - o); without output gate o_t = 1 is a constant
+    da_o = do * o * (1 - o) if config.output_gate else np.zeros_like(do)
     if config.peephole:
         # through the output gate's peephole: a_o += w_co ⊙ c_t
         dc = dc + da_o * params["weight_co"]
@@ -232,16 +339,21 @@ def lstm_cell_backward(dh: np.ndarray, dc: np.ndarray, cache: dict):
         grads["weight_ci"] = (da_i * c_prev).sum(axis=0)
         grads["weight_cf"] = (da_f * c_prev).sum(axis=0)
     dA = np.concatenate([da_i, da_f, da_g, da_o], axis=1)  # (B, 4H)
+    W_ih, W_hh = cache["W_ih"], cache["W_hh"]
     # through A = W_ih x_t + b_ih + W_hh h_{t-1} + b_hh: into x_t, h_{t-1} and the weights
     grads.update({
-        "x": dA @ params["weight_ih"],  # (B, D)
-        "h_prev": dA @ params["weight_hh"],  # (B, H)
+        "x": dA @ W_ih,  # (B, D)
+        "h_prev": dA @ W_hh,  # (B, H)
         "c_prev": dc_prev,  # (B, H)
         "weight_ih": dA.T @ x,  # (4H, D)
         "weight_hh": dA.T @ h_prev,  # (4H, H)
         "bias_ih": dA.sum(axis=0),
         "bias_hh": dA.sum(axis=0),
     })
+    if cache["mask_ih"] is not None:
+        # through the connectivity masks: a cut connection gets exactly zero gradient
+        grads["weight_ih"] = np.where(cache["mask_ih"], grads["weight_ih"], 0)
+        grads["weight_hh"] = np.where(cache["mask_hh"], grads["weight_hh"], 0)
     return grads
 
 
