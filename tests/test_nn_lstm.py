@@ -250,6 +250,29 @@ def test_variant_matches_torch_reference_and_changes_the_output(config):
     assert np.abs(Hs - H_default).max() > 1e-3, f"{config} gives the default LSTM's output"
 
 
+@pytest.mark.parametrize("config", [LSTMConfig.focused(), LSTMConfig.lightweight()], ids=repr)
+@pytest.mark.parametrize("T,B,D,H", SHAPES)
+def test_focused_and_lightweight_match_torch_reference_over_shapes(T, B, D, H, config):
+    params = lstm.init_lstm_params(D, H, np.random.default_rng(T + H))
+    X, h0, c0, dH, dh_T, dc_T = random_inputs(T, B, D, H, seed=B + D)
+
+    Hs, (h_T, c_T), cache = lstm.lstm_forward(X, h0, c0, params, config)
+    grads = lstm.lstm_backward(dH, cache, dh_T, dc_T)
+
+    pt = {k: torch.tensor(v, requires_grad=True) for k, v in params.items()}
+    Xt, h0t, c0t = (torch.tensor(a, requires_grad=True) for a in (X, h0, c0))
+    out, h_Tt, c_Tt = torch_reference_lstm(Xt, h0t, c0t, pt, config)
+    ((out * torch.tensor(dH)).sum() + (h_Tt * torch.tensor(dh_T)).sum()
+     + (c_Tt * torch.tensor(dc_T)).sum()).backward()
+
+    np.testing.assert_allclose(Hs, out.detach().numpy(), rtol=0, atol=1e-10)
+    np.testing.assert_allclose(h_T, h_Tt.detach().numpy(), rtol=0, atol=1e-10)
+    np.testing.assert_allclose(c_T, c_Tt.detach().numpy(), rtol=0, atol=1e-10)
+    for name, tensor in (("X", Xt), ("h0", h0t), ("c0", c0t), *pt.items()):
+        np.testing.assert_allclose(grads[name], tensor.grad.numpy(), rtol=0, atol=1e-10,
+                                   err_msg=name)
+
+
 def test_presets_are_the_course_definitions():
     assert LSTMConfig() == LSTMConfig(forget_gate=True, connectivity="full", output_gate=True)
     assert LSTMConfig.focused() == LSTMConfig(forget_gate=False, connectivity="focused")

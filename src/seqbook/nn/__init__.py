@@ -5,7 +5,9 @@ attention/Transformer layout ``(B, T, .)``; attention masks are True where a que
 
 Modules (import them by name, e.g. ``from seqbook.nn import lstm``): ``rnn`` (forward, BPTT,
 truncated BPTT, RTRL, Schmidhuber's hybrid), ``rnn_cost`` (their measured time and memory),
-``gradient_flow`` (Jacobians through time), ``lstm``, ``gru`` (and parameter counts),
+``gradient_flow`` (Jacobians through time), ``lstm`` (with peepholes, no forget gate, focused and
+lightweight variants, gate-bias sequences), ``convlstm`` (Shi et al. 2015), ``mdlstm`` (a 2-D
+multidimensional LSTM scan), ``gru`` (and parameter counts),
 ``highway``, ``dropout`` (dropout and zoneout for RNNs), ``norm`` (layer and batch norm),
 ``attention``, ``transformer``, ``bert``, ``embeddings`` (one-hot, LSA, word2vec).
 """
