@@ -8,6 +8,7 @@ truncated BPTT, RTRL, Schmidhuber's hybrid), ``rnn_cost`` (their measured time a
 ``gradient_flow`` (Jacobians through time), ``lstm`` (with peepholes, no forget gate, focused and
 lightweight variants, gate-bias sequences), ``convlstm`` (Shi et al. 2015), ``mdlstm`` (a 2-D
 multidimensional LSTM scan), ``gru`` (and parameter counts),
+``layers`` (stacked and bidirectional RNN/GRU/LSTM as in torch),
 ``highway``, ``dropout`` (dropout and zoneout for RNNs), ``norm`` (layer and batch norm),
 ``attention``, ``transformer``, ``bert``, ``embeddings`` (one-hot, LSA, word2vec).
 """

@@ -42,7 +42,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from functools import partial
+
 import numpy as np
+
+from seqbook.nn.layers import stacked_forward
 
 PARAM_NAMES = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
 PEEPHOLE_NAMES = ("weight_ci", "weight_cf", "weight_co")
@@ -446,50 +450,11 @@ def lstm_layers_forward(X: np.ndarray, h0: np.ndarray | None, c0: np.ndarray | N
         (h_n, c_n): final states of every layer and direction, each
             (num_layers * num_directions, B, H).
     """
-    if np.ndim(X) != 3:
-        raise ValueError(f"X must have shape {'(B, T, D)' if batch_first else '(T, B, D)'}, "
-                         f"got {np.shape(X)}")
     if any(name.startswith("weight_hr") for name in layer_params):
         raise ValueError("layer_params has weight_hr (proj_size > 0), which is not supported")
-    has_reverse = any(name.endswith("_reverse") for name in layer_params)
-    if has_reverse != bidirectional:
-        raise ValueError(f"bidirectional={bidirectional} but layer_params "
-                         f"{'has' if has_reverse else 'has no'} '_reverse' parameters")
-    names = PARAM_NAMES + (PEEPHOLE_NAMES if config.peephole else ())
-    suffixes = ("", "_reverse") if bidirectional else ("",)
     num_layers = sum(f"weight_ih_l{k}" in layer_params for k in range(len(layer_params)))
     if num_layers == 0:
         raise ValueError("layer_params has no 'weight_ih_l0'; expected a torch.nn.LSTM state_dict")
-    if batch_first:
-        X = X.swapaxes(0, 1)  # (T, B, D)
-    T, B, _ = X.shape
-    H = np.shape(layer_params["weight_hh_l0"])[-1]
-    dtype = np.result_type(X, layer_params["weight_hh_l0"])
-    n_states = num_layers * len(suffixes)
-    h0 = np.zeros((n_states, B, H), dtype) if h0 is None else h0
-    c0 = np.zeros((n_states, B, H), dtype) if c0 is None else c0
-    for name, state in (("h0", h0), ("c0", c0)):
-        if np.shape(state) != (n_states, B, H):
-            raise ValueError(f"{name} must have shape (num_layers * num_directions, B, H) = "
-                             f"{(n_states, B, H)}, got {np.shape(state)}")
-    h_n, c_n = [], []
-    layer_input = X
-    for k in range(num_layers):
-        outputs = []
-        for d, suffix in enumerate(suffixes):
-            keys = {n: f"{n}_l{k}{suffix}" for n in names}
-            missing = [key for key in keys.values() if key not in layer_params]
-            if missing:
-                raise ValueError(f"layer_params is missing {missing}")
-            params = {n: layer_params[key] for n, key in keys.items()}
-            s = k * len(suffixes) + d
-            # the reverse direction reads x_T .. x_1 and its outputs are flipped back to t order
-            X_d = layer_input[::-1] if suffix else layer_input
-            H_d, (h_T, c_T), _ = lstm_forward(X_d, h0[s], c0[s], params, config)
-            outputs.append(H_d[::-1] if suffix else H_d)
-            h_n.append(h_T)
-            c_n.append(c_T)
-        # the next layer sees both directions side by side
-        layer_input = np.concatenate(outputs, axis=2)  # (T, B, num_directions * H)
-    output = layer_input.swapaxes(0, 1) if batch_first else layer_input
-    return output, (np.stack(h_n), np.stack(c_n))
+    output, (h_n, c_n), _ = stacked_forward(partial(lstm_forward, config=config), X, (h0, c0),
+                                            layer_params, num_layers, bidirectional, batch_first)
+    return output, (h_n, c_n)
