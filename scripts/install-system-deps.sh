@@ -5,6 +5,8 @@ needed=()
 [ -x /usr/bin/chromium ] || needed+=(chromium)
 # The grading sandbox (bubblewrap; setpriv comes with util-linux).
 command -v bwrap >/dev/null || needed+=(bubblewrap)
+# A real PostgreSQL server for the gradebook tests (started by the tests on localhost).
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || needed+=(postgresql)
 [ ${#needed[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ]; then
   echo "Missing Debian packages: ${needed[*]}. Install them with: sudo apt-get install -y ${needed[*]}" >&2

@@ -9,18 +9,25 @@ never stops the batch, and a zero always says why.
 """
 from __future__ import annotations
 
+import fcntl
 import html
 import importlib.util
 import json
 import os
-import queue
+import tempfile
 import time
 import traceback
-from concurrent.futures import ThreadPoolExecutor
+import warnings
+from concurrent.futures import Executor, ThreadPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import nbformat
+from sqlalchemy.exc import SAWarning
+
+from . import ledger
+from .gradebook import open_gradebook
 
 from .sandbox import Limits, Sandbox
 from .sanitize import Ungradable, is_test, nbgrader_meta, sanitize
@@ -29,6 +36,7 @@ from .spec import Failure, Spec, Student, seeded_rng
 # One unprivileged uid per concurrent worker (RLIMIT_NPROC is per uid); two graders running at
 # once on one machine must use different ranges.
 FIRST_UID = int(os.environ.get("SEQBOOK_FIRST_UID", "60001"))
+UID_SLOTS = 64
 MAX_RESTARTS = 3
 TAMPERED = ("this test cell was changed in your notebook (its code, points or metadata), so it "
             "scores 0; download a fresh copy of the assignment if this was an accident")  # fresh sandboxes after the student's code killed one during a test
@@ -78,8 +86,9 @@ def check_spec(spec: Spec, release) -> None:
 
 
 def grade_submission(raw: bytes | None, release, spec: Spec, student: str, uid: int,
-                     limits: Limits | None = None, problem: str = "") -> SubmissionResult:
-    """Grade one notebook's bytes (None when there is no notebook; `problem` says why)."""
+                     limits: Limits | None = None, problem: str = "", isolate: bool = True) -> SubmissionResult:
+    """Grade one notebook's bytes (None when there is no notebook; `problem` says why).
+    `isolate=False` only for a student checking their own notebook (see `Sandbox`)."""
     start = time.monotonic()
     points = grade_cells(release)
     result = SubmissionResult(student, "graded")
@@ -94,7 +103,7 @@ def grade_submission(raw: bytes | None, release, spec: Spec, student: str, uid: 
         return result
     result.flags = sanitized.flags
     cells = sanitized.cells_to_run()
-    sandbox, restarts, outputs = Sandbox(cells, uid, limits), 0, []
+    sandbox, restarts, outputs = Sandbox(cells, uid, limits, isolate), 0, []
     if sandbox.failure:  # restarting would only fail the same way
         result.message = f"your notebook did not run to the end: {sandbox.failure}"
     try:
@@ -102,7 +111,7 @@ def grade_submission(raw: bytes | None, release, spec: Spec, student: str, uid: 
             if not sandbox.ready and not result.message and restarts < MAX_RESTARTS:
                 # the student's code killed the sandbox during the previous test: start afresh
                 outputs.append(sandbox.close())
-                sandbox, restarts = Sandbox(cells, uid, limits), restarts + 1
+                sandbox, restarts = Sandbox(cells, uid, limits, isolate), restarts + 1
             if grade_id in sanitized.tampered:
                 result.tests.append(TestResult(grade_id, max_points, 0.0, TAMPERED))
                 continue
@@ -135,6 +144,10 @@ class Course:
 
     root: Path
     specs: Path  # folder of the trusted specs (autograder/specs)
+    db_url: str = ""  # any SQLAlchemy URL; default: sqlite gradebook.db in root
+
+    def __post_init__(self):
+        self.db_url = self.db_url or f"sqlite:///{Path(self.root).resolve() / 'gradebook.db'}"
 
     def release(self, assignment: str):
         return nbformat.read(self.root / "exercises" / assignment / f"{assignment}.ipynb", as_version=4)
@@ -156,75 +169,136 @@ class Course:
 
 
 def autograde(course: Course, assignment: str, students: list[str] | None = None, workers: int = 2,
-              limits: Limits | None = None, progress=print) -> list[SubmissionResult]:
-    """Grade every (or the given) student's submission and record the results."""
+              limits: Limits | None = None, progress=print, executor: Executor | None = None,
+              regrade: bool = False, bar=None) -> list[SubmissionResult]:
+    """Grade every (or the given) student's submission once and record the results.
+
+    Submissions whose bytes and grading are unchanged since they were recorded are skipped
+    (`regrade` grades them anyway). Sandboxes run on `executor` (any
+    `concurrent.futures.Executor`; by default a pool of `workers` threads); results are
+    recorded here, by the one trusted writer, each in one transaction with its ledger row.
+    `progress` gets a line per submission; `bar` (a tqdm bar) counts them.
+    """
     release = course.release(assignment)
-    spec = load_spec(course.specs / f"{assignment}.py")
-    check_spec(spec, release)
+    spec_file = course.specs / f"{assignment}.py"
+    check_spec(load_spec(spec_file), release)
     students = students if students is not None else course.students(assignment)
-    uids: queue.Queue = queue.Queue()
-    for k in range(workers):
-        uids.put(FIRST_UID + k)
+    with warnings.catch_warnings(), open_gradebook(course.db_url) as gradebook:
+        warnings.simplefilter("ignore", SAWarning)  # nbgrader's own add_submission triggers these
+        return grade_new(course, assignment, release, spec_file, students, gradebook, workers, limits,
+                         progress, executor, regrade, bar)
 
-    def one(student: str) -> SubmissionResult:
-        uid = uids.get()
-        try:
-            raw, problem, file_flags = course.submission(assignment, student)
-            try:
-                result = grade_submission(raw, release, spec, student, uid, limits, problem)
-            except Exception as exc:  # noqa: BLE001 - a bug of ours must not sink the batch
-                result = SubmissionResult(student, "ungradable", f"grader error: {exc!r}",
-                                          tests=[TestResult(g, p, 0.0, "not graded: grader error")
-                                                 for g, p in grade_cells(release).items()])
-                result.output = traceback.format_exc()[-2000:]
-            result.flags = file_flags + result.flags
-            return result
-        finally:
-            uids.put(uid)
 
+def grade_new(course, assignment, release, spec_file, students, gradebook, workers, limits, progress,
+              executor, regrade, bar) -> list[SubmissionResult]:
+    """`autograde` with the gradebook open: grade what changed, record as results arrive."""
+    release_file = course.root / "exercises" / assignment / f"{assignment}.ipynb"
+    version = ledger.grading_version(spec_file, release_file)
+    done = ledger.graded(gradebook.db, assignment)
+    jobs = []
+    for student in students:
+        raw, problem, file_flags = course.submission(assignment, student)
+        digest = ledger.submission_digest(raw, problem)
+        if regrade or done.get(student) != (digest, version):
+            jobs.append((student, raw, problem, file_flags, digest))
+    if len(jobs) < len(students):
+        progress(f"{len(students) - len(jobs)} submission(s) unchanged since they were graded: skipped")
+    if bar is not None:
+        bar.reset(total=len(jobs))
+    release_json = json.dumps(release)
+    own_pool = executor is None
+    pool = ThreadPoolExecutor(max_workers=workers) if own_pool else executor
     results = []
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        for n, result in enumerate(pool.map(one, students), 1):
-            record(course, assignment, release, result)
+    try:
+        futures = {pool.submit(grade_job, release_json, str(spec_file), student, raw, problem, file_flags,
+                               limits): (student, digest) for student, raw, problem, file_flags, digest in jobs}
+        for n, future in enumerate(as_completed(futures), 1):
+            student, digest = futures[future]
+            try:
+                result = future.result()
+            except Exception as exc:  # noqa: BLE001 - a lost worker must not sink the batch
+                result = not_graded(student, release, f"grader error: {exc!r}")
+            record(course, gradebook, assignment, release, result, digest, version)
             results.append(result)
             total = sum(t.max_points for t in result.tests)
             flags = f", {len(result.flags)} flag(s)" if result.flags else ""
-            progress(f"[{n}/{len(students)}] {result.student}: {result.status}, "
+            progress(f"[{n}/{len(jobs)}] {result.student}: {result.status}, "
                      f"{result.score:g}/{total:g} points{flags} ({result.seconds:.1f} s)")
+            if bar is not None:
+                bar.update(1)
+    finally:
+        if own_pool:
+            pool.shutdown(cancel_futures=True)
     return results
 
 
-def record(course: Course, assignment: str, release, result: SubmissionResult) -> None:
-    """Gradebook scores, the autograded notebook with messages, a report and feedback page."""
-    import warnings
+def grade_job(release_json: str, spec_file: str, student: str, raw: bytes | None, problem: str,
+              file_flags: list[str], limits: Limits | None) -> SubmissionResult:
+    """One submission, start to end, on whatever worker runs it (a thread, a process, a Dask
+    worker): everything it needs is in its arguments."""
+    release = nbformat.from_dict(json.loads(release_json))
+    try:
+        with uid_slot() as uid:
+            result = grade_submission(raw, release, load_spec(Path(spec_file)), student, uid, limits, problem)
+    except Exception as exc:  # noqa: BLE001 - a bug of ours must not sink the batch
+        result = not_graded(student, release, f"grader error: {exc!r}")
+        result.output = traceback.format_exc()[-2000:]
+    result.flags = file_flags + result.flags
+    return result
 
-    from nbgrader.api import Gradebook, MissingEntry
-    from sqlalchemy.exc import SAWarning
 
-    with warnings.catch_warnings(), Gradebook(f"sqlite:///{course.root / 'gradebook.db'}") as gradebook:
-        warnings.simplefilter("ignore", SAWarning)  # nbgrader's own add_submission triggers these
+def not_graded(student: str, release, why: str) -> SubmissionResult:
+    return SubmissionResult(student, "ungradable", why, tests=[
+        TestResult(g, p, 0.0, "not graded: grader error") for g, p in grade_cells(release).items()])
+
+
+@contextmanager
+def uid_slot():
+    """A sandbox uid no other grader on this machine is using (RLIMIT_NPROC counts per uid):
+    the first of FIRST_UID, FIRST_UID + 1, ... whose lock file this process can take."""
+    for k in range(UID_SLOTS):
+        handle = open(Path(tempfile.gettempdir()) / f"seqbook-uid-{FIRST_UID + k}.lock", "a")
         try:
-            gradebook.find_student(result.student)
-        except MissingEntry:
-            gradebook.add_student(result.student)
-        gradebook.update_or_create_submission(assignment, result.student)
-        notebook = gradebook.find_submission_notebook(assignment, assignment, result.student)
-        scores = {t.grade_id: t.points for t in result.tests}
-        for grade in notebook.grades:
-            if grade.name in scores:
-                grade.auto_score = scores[grade.name]
-        notebook.flagged = bool(result.flags) or result.status != "graded"
-        gradebook.db.commit()
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            continue
+        try:
+            yield FIRST_UID + k
+        finally:
+            handle.close()
+        return
+    raise RuntimeError(f"all {UID_SLOTS} sandbox uids from {FIRST_UID} are in use on this machine")
 
+
+def record(course: Course, gradebook, assignment: str, release, result: SubmissionResult, digest: str,
+           version: str) -> None:
+    """The autograded notebook with messages, a report and a feedback page (files first, each
+    replaced atomically), then the scores and the ledger row in one gradebook transaction:
+    a grader killed in between leaves no ledger row, so a re-run grades this submission again.
+    Only automatic scores are written; manual grades stay as the instructor set them."""
     folder = course.root / "autograded" / result.student / assignment
-    folder.mkdir(parents=True, exist_ok=True)
-    graded = release_with_results(release, result)
-    nbformat.write(graded, folder / f"{assignment}.ipynb")
     report = asdict(result) | {"score": result.score}
-    (folder / "grading-report.json").write_text(json.dumps(report, indent=1))
-    feedback = course.root / "feedback" / result.student / assignment
-    feedback.mkdir(parents=True, exist_ok=True)
-    (feedback / f"{assignment}.html").write_text(feedback_html(assignment, result))
+    write_atomically(folder / f"{assignment}.ipynb", nbformat.writes(release_with_results(release, result)))
+    write_atomically(folder / "grading-report.json", json.dumps(report, indent=1))
+    write_atomically(course.root / "feedback" / result.student / assignment / f"{assignment}.html",
+                     feedback_html(assignment, result))
+    gradebook.update_or_create_student(result.student)
+    gradebook.update_or_create_submission(assignment, result.student)
+    notebook = gradebook.find_submission_notebook(assignment, assignment, result.student)
+    scores = {t.grade_id: t.points for t in result.tests}
+    for grade in notebook.grades:
+        grade.auto_score = scores.get(grade.name, 0.0)
+    notebook.flagged = bool(result.flags) or result.status != "graded"
+    ledger.note(gradebook.db, assignment, result.student, digest, version, result.score, result.status)
+    gradebook.db.commit()
+
+
+def write_atomically(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_text(text)
+    os.replace(partial, path)
 
 
 def release_with_results(release, result: SubmissionResult):

@@ -132,15 +132,18 @@ def bwrap_command(job_file: Path, uid: int, limits: Limits, fds: tuple[int, int]
     return command
 
 
-def _set_limits(limits: Limits):
+def _set_limits(limits: Limits, count_processes: bool = True):
+    """rlimits for the child; RLIMIT_NPROC counts every process of the uid, so it is only
+    set where the child runs under a uid of its own."""
     def apply():
         for what, value in [(resource.RLIMIT_AS, limits.memory_bytes),
                             (resource.RLIMIT_CPU, limits.cpu_seconds),
                             (resource.RLIMIT_FSIZE, limits.file_bytes),
                             (resource.RLIMIT_NOFILE, limits.open_files),
-                            (resource.RLIMIT_NPROC, limits.processes),
                             (resource.RLIMIT_CORE, 0)]:
             resource.setrlimit(what, (value, value))
+        if count_processes:
+            resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))
     return apply
 
 
@@ -165,7 +168,11 @@ class CappedReader(threading.Thread):
 class Sandbox:
     """Run a submission's cells in a fresh sandboxed process, then call its functions."""
 
-    def __init__(self, cells: list[tuple[int, str]], uid: int, limits: Limits | None = None):
+    def __init__(self, cells: list[tuple[int, str]], uid: int, limits: Limits | None = None,
+                 isolate: bool = True):
+        """`isolate=False` runs the same runner as a plain child process with the same limits
+        but no namespaces or uid switch: for a student checking their own notebook on their
+        own machine (`seqbook check`), never for grading other people's code."""
         self.limits = limits or Limits()
         self.deadline = time.monotonic() + self.limits.wall_seconds
         self.workdir = Path(tempfile.mkdtemp(prefix="seqbook-sandbox-"))
@@ -178,10 +185,12 @@ class Sandbox:
         self.resp_r, resp_w = os.pipe()
         env = {"PATH": "/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8", "OPENBLAS_NUM_THREADS": "1",
                "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONHASHSEED": "0"}
+        command = (bwrap_command(job, uid, self.limits, (req_r, resp_w)) if isolate else
+                   [sys.executable, "-B", str(RUNNER), str(req_r), str(resp_w), str(job)])
         self.process = subprocess.Popen(
-            bwrap_command(job, uid, self.limits, (req_r, resp_w)), env=env, stdin=subprocess.DEVNULL,
+            command, env=env, stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, pass_fds=(req_r, resp_w),
-            preexec_fn=_set_limits(self.limits), start_new_session=True)
+            preexec_fn=_set_limits(self.limits, isolate), start_new_session=True)
         os.close(req_r)
         os.close(resp_w)
         self.output = CappedReader(self.process.stdout, self.limits.output_bytes)

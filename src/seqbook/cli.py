@@ -1,0 +1,120 @@
+"""The `seqbook` command.
+
+    seqbook grade ASSIGNMENT SUBMISSIONS [--course DIR] [--workers N] [--db URL] [--dask ADDRESS]
+    seqbook check NOTEBOOK [--assignment NAME]
+
+`grade` (instructors) imports a folder or an LMS zip of submissions into a course directory,
+grades every new or changed submission in the sandbox, and writes feedback, grades.csv, a
+summary and a score histogram. `check` (students) runs the grading tests on a notebook
+with practice inputs and prints what they say.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+SPECS = REPO / "autograder" / "specs"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="seqbook", description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    grade = commands.add_parser("grade", help="grade a class's submissions in the sandbox")
+    grade.add_argument("assignment")
+    grade.add_argument("submissions", type=Path,
+                       help="folder of <student>/<assignment>.ipynb, or an LMS zip (Moodle, Canvas)")
+    grade.add_argument("--course", type=Path, default=Path("course"), help="course directory (default ./course)")
+    grade.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                       help="sandboxes at once (default: number of cores)")
+    grade.add_argument("--db", default="", help="gradebook SQLAlchemy URL (default: sqlite in the course)")
+    grade.add_argument("--dask", metavar="ADDRESS", help="run the sandboxes on this Dask scheduler")
+    grade.add_argument("--regrade", action="store_true", help="grade unchanged submissions again")
+    check = commands.add_parser("check", help="run the grading tests on your notebook (practice inputs)")
+    check.add_argument("notebook", type=Path)
+    check.add_argument("--assignment", help="default: the notebook's file name")
+    args = parser.parse_args(argv)
+    assignments = sorted(p.stem for p in SPECS.glob("*.py"))
+    assignment = args.assignment or (args.notebook.stem if args.command == "check" else None)
+    if assignment not in assignments:
+        parser.error(f"unknown assignment {assignment!r}; the assignments are {', '.join(assignments)}")
+    if args.command == "grade":
+        return grade_class(parser, args)
+    return check_notebook(parser, args.notebook, assignment)
+
+
+def grade_class(parser, args) -> int:
+    from tqdm import tqdm
+
+    from seqbook.grading import engine, report
+    from seqbook.grading.gradebook import register_assignment
+    from seqbook.grading.intake import import_submissions
+    from seqbook.grading.ledger import Busy, exclusive
+
+    if shutil.which("bwrap") is None:
+        parser.error("bubblewrap is missing: apt-get install bubblewrap")
+    if not args.submissions.exists():
+        parser.error(f"{args.submissions} does not exist")
+    if args.workers < 1:
+        parser.error("--workers must be at least 1")
+    name = args.assignment
+    root = args.course.resolve()
+    release = root / "exercises" / name / f"{name}.ipynb"
+    release.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(REPO / "exercises" / name / f"{name}.ipynb", release)
+    course = engine.Course(root, SPECS, args.db)
+    executor = None
+    if args.dask:
+        from distributed import Client
+        executor = Client(args.dask).get_executor()
+    try:
+        with exclusive(root, course.db_url):
+            register_assignment(course.db_url, name, course.release(name))
+            intake = import_submissions(args.submissions, name, root)
+            for who, why in intake.problems:
+                print(f"not imported: {who}: {why}")
+            with tqdm(total=len(intake.students), unit="submission", desc=name) as bar:
+                engine.autograde(course, name, intake.students, workers=args.workers, executor=executor,
+                                 regrade=args.regrade, progress=bar.write, bar=bar)
+    except Busy as exc:
+        print(f"seqbook grade: {exc}", file=sys.stderr)
+        return 1
+    rows = report.read_reports(root, name)
+    csv_path, plot_path = root / f"{name}-grades.csv", root / f"{name}-scores.png"
+    report.write_grades_csv(rows, csv_path)
+    report.plot_histogram(rows, plot_path, name)
+    print(report.summary(rows, intake.problems))
+    print(f"grades: {csv_path}\nhistogram: {plot_path}\nfeedback: {root / 'feedback'}/<student>/{name}/")
+    return 0
+
+
+def check_notebook(parser, notebook: Path, assignment: str) -> int:
+    import nbformat
+
+    from seqbook.grading import engine
+
+    if not notebook.is_file():
+        parser.error(f"{notebook} is not a file")
+    release = nbformat.read(REPO / "exercises" / assignment / f"{assignment}.ipynb", as_version=4)
+    spec = engine.load_spec(SPECS / f"{assignment}.py")
+    isolate = os.geteuid() == 0 and shutil.which("bwrap") is not None
+    result = engine.grade_submission(notebook.read_bytes(), release, spec, "practice",
+                                     engine.FIRST_UID if isolate else os.getuid(), isolate=isolate)
+    for test in result.tests:
+        print(f"{'PASS' if not test.message else 'FAIL'} {test.grade_id}: {test.points:g}/{test.max_points:g}")
+        if test.message:
+            print("    " + test.message.replace("\n", "\n    "))
+    for flag in result.flags:
+        print(f"note: {flag}")
+    if result.message:
+        print(f"note: {result.message}")
+    print(f"{result.score:g}/{sum(t.max_points for t in result.tests):g} points with practice inputs "
+          "(the real grading draws other inputs of the same kinds)")
+    return 0 if result.status == "graded" and all(not t.message for t in result.tests) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,228 @@
+"""`seqbook grade` as an instructor runs it on a real class: imports, exactly-once, resume.
+
+A small class (correct, partly wrong, blank, hostile) is graded through the command line;
+then it is graded again (nothing is graded twice), with a changed submission and a manual
+grade (only the change is graded, the manual grade stays), after a SIGKILL in the middle
+(the re-run ends with the gradebook of an uninterrupted run), and with bad input (each gets
+a clear message; the rest of the batch is graded).
+"""
+from __future__ import annotations
+
+import csv
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from nbgrader_course import ROOT, fill_in, solution_code
+from seqbook.grading.intake import MAX_NOTEBOOK_BYTES, import_submissions
+
+ASSIGNMENT = "rnn_bptt"
+
+
+def seqbook(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "seqbook.cli", *args], capture_output=True, text=True, cwd=cwd)
+
+
+@pytest.fixture(scope="module")
+def notebooks():
+    source = nbformat.read(ROOT / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
+    released = nbformat.read(ROOT / "exercises" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
+    reference = solution_code(source)
+    wrong = dict(reference, rnn_backward=reference["rnn_backward"].replace(
+        "(dH[t] + dh_next) * (1 - H[t] ** 2)", "dH[t] * (1 - H[t] ** 2)"))
+    hostile = dict(wrong, rnn_forward="import numpy as np\nnp.allclose = lambda *a, **k: True\n"
+                   + reference["rnn_forward"])  # patching numpy changes nothing: still 70
+    return {name: nbformat.writes(nb).encode() for name, nb in {
+        "correct": fill_in(released, reference), "wrong": fill_in(released, wrong),
+        "blank": released, "hostile": fill_in(released, hostile)}.items()}
+
+
+def make_class(folder: Path, notebooks, kinds) -> Path:
+    for student, kind in kinds.items():
+        (folder / student).mkdir(parents=True)
+        (folder / student / f"{ASSIGNMENT}.ipynb").write_bytes(notebooks[kind])
+    return folder
+
+
+def gradebook_state(course: Path):
+    """Every score and flag in the gradebook, the ledger included, in a comparable form."""
+    db = sqlite3.connect(course / "gradebook.db")
+    grades = sorted(db.execute(
+        "select s.id, g.name, grade.auto_score, grade.manual_score from grade "
+        "join submitted_notebook n on grade.notebook_id = n.id "
+        "join submitted_assignment a on n.assignment_id = a.id join student s on a.student_id = s.id "
+        "join base_cell g on grade.cell_id = g.id"))
+    ledger = sorted(db.execute("select student, digest, version, score, status from seqbook_graded"))
+    return grades, ledger
+
+
+def csv_rows(course: Path):
+    with open(course / f"{ASSIGNMENT}-grades.csv") as handle:
+        return {row["student"]: row for row in csv.DictReader(handle)}
+
+
+KINDS = {"ana": "correct", "ben": "wrong", "cem": "blank", "dan": "hostile", "eve": "correct", "fay": "wrong"}
+
+
+@pytest.fixture(scope="module")
+def graded_once(tmp_path_factory, notebooks):
+    root = tmp_path_factory.mktemp("class")
+    subs = make_class(root / "subs", notebooks, KINDS)
+    result = seqbook("grade", ASSIGNMENT, str(subs), "--course", str(root / "course"), "--workers", "2")
+    assert result.returncode == 0, result.stderr[-3000:]
+    return root, result
+
+
+def test_one_command_grades_the_class_and_exports(graded_once):
+    root, result = graded_once
+    course = root / "course"
+    rows = csv_rows(course)
+    assert {s: float(r["score"]) for s, r in rows.items()} == {
+        "ana": 100, "ben": 70, "cem": 0, "dan": 70, "eve": 100, "fay": 70}
+    assert rows["ben"]["test_rnn_backward"] == "0" and rows["ben"]["test_rnn_forward"] == "20"
+    assert (course / f"{ASSIGNMENT}-scores.png").stat().st_size > 1000
+    assert (course / "feedback" / "ben" / ASSIGNMENT / f"{ASSIGNMENT}.html").is_file()
+    assert "graded      6" in result.stdout and "mean score  68.3 of 100" in result.stdout
+    assert "submission/s" in result.stderr  # the progress bar
+
+
+def test_rerun_grades_nothing(graded_once):
+    root, _ = graded_once
+    before = gradebook_state(root / "course")
+    result = seqbook("grade", ASSIGNMENT, str(root / "subs"), "--course", str(root / "course"))
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "6 submission(s) unchanged since they were graded: skipped" in result.stdout
+    assert gradebook_state(root / "course") == before
+
+
+def test_changed_submission_is_regraded_and_manual_grades_stay(graded_once, notebooks):
+    root, _ = graded_once
+    course = root / "course"
+    db = sqlite3.connect(course / "gradebook.db")
+    db.execute("update grade set manual_score = 5 where id in (select grade.id from grade join "
+               "submitted_notebook n on grade.notebook_id = n.id join submitted_assignment a on "
+               "n.assignment_id = a.id where a.student_id = 'eve')")
+    db.commit()
+    (root / "subs" / "ben" / f"{ASSIGNMENT}.ipynb").write_bytes(notebooks["correct"])
+    result = seqbook("grade", ASSIGNMENT, str(root / "subs"), "--course", str(course))
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "5 submission(s) unchanged" in result.stdout and "ben: graded, 100/100" in result.stdout
+    grades, _ = gradebook_state(course)
+    assert all(manual == 5 for student, _, _, manual in grades if student == "eve")
+    assert csv_rows(course)["ben"]["score"] == "100"
+
+
+def test_sigkill_midway_then_rerun_equals_an_uninterrupted_run(tmp_path, notebooks, graded_once):
+    subs = make_class(tmp_path / "subs", notebooks, KINDS)
+    command = [sys.executable, "-m", "seqbook.cli", "grade", ASSIGNMENT, str(subs), "--course",
+               str(tmp_path / "course"), "--workers", "1"]
+    grader = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                              start_new_session=True)
+    for line in grader.stdout:  # kill it right after its second result
+        if line.startswith("[2/6]"):
+            os.killpg(grader.pid, signal.SIGKILL)
+            break
+    grader.wait()
+    time.sleep(1)
+    resumed = subprocess.run(command, capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert "2 submission(s) unchanged" in resumed.stdout
+    uninterrupted = root_state(graded_once[0] / "course", exclude={"ben"})  # ben changed in another test
+    assert root_state(tmp_path / "course", exclude={"ben"}) == uninterrupted
+
+
+def root_state(course, exclude):
+    grades, ledger = gradebook_state(course)
+    return ([g[:3] for g in grades if g[0] not in exclude],
+            [(s, d, score, status) for s, d, _, score, status in ledger if s not in exclude])
+
+
+def test_a_second_grader_is_refused(tmp_path, notebooks):
+    from seqbook.grading.ledger import exclusive
+    subs = make_class(tmp_path / "subs", notebooks, {"ana": "correct"})
+    (tmp_path / "course").mkdir()
+    with exclusive(tmp_path / "course", "sqlite://"):
+        result = seqbook("grade", ASSIGNMENT, str(subs), "--course", str(tmp_path / "course"))
+    assert result.returncode == 1 and "another grader is writing" in result.stderr
+
+
+def test_lms_zips_are_imported(tmp_path, notebooks):
+    moodle = tmp_path / "moodle.zip"
+    with zipfile.ZipFile(moodle, "w") as archive:
+        archive.writestr("Ana Lima_101_assignsubmission_file_/rnn_bptt.ipynb", notebooks["correct"])
+        archive.writestr("Ben Ode_102_assignsubmission_file_/my rnn.ipynb", notebooks["wrong"])
+    canvas = tmp_path / "canvas.zip"
+    with zipfile.ZipFile(canvas, "w") as archive:
+        archive.writestr("limaana_101_9001_rnn_bptt.ipynb", notebooks["correct"])
+        archive.writestr("odeben_LATE_102_9002_rnn_bptt-1.ipynb", notebooks["wrong"])
+    intake = import_submissions(moodle, ASSIGNMENT, tmp_path / "c1")
+    assert intake.students == ["Ana_Lima_101", "Ben_Ode_102"] and not intake.problems
+    assert (tmp_path / "c1/submitted/Ben_Ode_102/rnn_bptt/my_rnn.ipynb").is_file()
+    intake = import_submissions(canvas, ASSIGNMENT, tmp_path / "c2")
+    assert intake.students == ["limaana_101", "odeben_102"] and not intake.problems
+    assert (tmp_path / "c2/submitted/odeben_102/rnn_bptt/rnn_bptt.ipynb").is_file()
+
+
+def test_bad_input_gets_clear_messages_and_the_rest_is_graded(tmp_path, notebooks):
+    subs = make_class(tmp_path / "subs", notebooks, {"ana": "correct"})
+    (subs / "nobook").mkdir()  # a student folder without the notebook
+    (subs / "twice").mkdir()
+    for name in ("a.ipynb", "b.ipynb"):
+        (subs / "twice" / name).write_bytes(notebooks["correct"])
+    (subs / ("x" * 200)).mkdir()  # a very long name
+    (subs / ("x" * 200) / f"{ASSIGNMENT}.ipynb").write_bytes(notebooks["correct"])
+    (subs / "latin1").mkdir()
+    (subs / "latin1" / f"{ASSIGNMENT}.ipynb").write_bytes("{\"cells\": \"\xe9\"}".encode("latin-1"))
+    (subs / "old").mkdir()
+    nb3 = {"nbformat": 3, "nbformat_minor": 0, "metadata": {}, "worksheets": [{"cells": []}]}
+    (subs / "old" / f"{ASSIGNMENT}.ipynb").write_text(__import__("json").dumps(nb3))
+    (subs / "huge").mkdir()
+    with open(subs / "huge" / f"{ASSIGNMENT}.ipynb", "wb") as handle:
+        handle.truncate(MAX_NOTEBOOK_BYTES + 1)  # sparse: 20 MiB + 1 without writing them
+    bomb = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("zed/rnn_bptt.ipynb", b"\0" * (10 * 2**20))
+        archive.writestr("../../evil/rnn_bptt.ipynb", notebooks["correct"])
+        archive.writestr("ana2/rnn_bptt.ipynb", notebooks["correct"])
+    course = tmp_path / "course"
+    result = seqbook("grade", ASSIGNMENT, str(subs), "--course", str(course), "--workers", "2")
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = result.stdout
+    assert "huge/rnn_bptt.ipynb: is 20 MiB, more than 20 MiB" in out
+    rows = csv_rows(course)
+    assert rows["ana"]["score"] == "100" and rows["x" * 55 + "_" + rows_key_hash(rows)]["score"] == "100"
+    assert rows["nobook"]["status"] == "ungradable" and "no rnn_bptt.ipynb" in rows["nobook"]["message"]
+    assert "2 notebooks and none named" in rows["twice"]["message"]
+    assert rows["latin1"]["status"] == "ungradable" and "UTF-8" in rows["latin1"]["message"]
+    assert rows["old"]["status"] == "ungradable"
+    result = seqbook("grade", ASSIGNMENT, str(bomb), "--course", str(course))
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "like a zip bomb" in result.stdout and "unsafe path" in result.stdout
+    assert not (tmp_path / "evil").exists() and csv_rows(course)["ana2"]["score"] == "100"
+
+
+def rows_key_hash(rows):
+    return next(k for k in rows if k.startswith("x" * 55)).split("_")[-1]
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["grade", "nope", "."], "unknown assignment 'nope'"),
+    (["grade", ASSIGNMENT, "/does/not/exist"], "does not exist"),
+])
+def test_command_line_errors(argv, message):
+    result = seqbook(*argv)
+    assert result.returncode == 2 and message in result.stderr
+
+
+def test_empty_folder_says_so(tmp_path):
+    (tmp_path / "empty").mkdir()
+    result = seqbook("grade", ASSIGNMENT, str(tmp_path / "empty"), "--course", str(tmp_path / "course"))
+    assert result.returncode == 0 and "holds no submissions" in result.stdout
