@@ -72,16 +72,21 @@ def rmsprop_step(theta: np.ndarray, g: np.ndarray, state: dict, lr: float,
 
 
 def adam_step(theta: np.ndarray, g: np.ndarray, state: dict, lr: float,
-              beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8) -> np.ndarray:
-    """Adam with bias correction, ``torch.optim.Adam(lr=lr, betas=(beta1, beta2), eps=eps)``."""
+              beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8,
+              bias_correction: bool = True) -> np.ndarray:
+    """Adam with bias correction, ``torch.optim.Adam(lr=lr, betas=(beta1, beta2), eps=eps)``.
+
+    ``bias_correction=False`` drops the correction (not a PyTorch option; for the chapter's
+    demonstration of what the correction does).
+    """
     t = state["t"] = state.get("t", 0) + 1
     # m ← β1 m + (1 - β1) g        (first moment: a moving average of the gradient)
     state["m"] = beta1 * state.get("m", np.zeros_like(g)) + (1 - beta1) * g
     # v ← β2 v + (1 - β2) g ⊙ g    (second moment: a moving average of its square)
     state["v"] = beta2 * state.get("v", np.zeros_like(g)) + (1 - beta2) * g * g
     # m̂ = m / (1 - β1^t),  v̂ = v / (1 - β2^t)   (bias correction: m, v start at 0)
-    m_hat = state["m"] / (1 - beta1 ** t)
-    v_hat = state["v"] / (1 - beta2 ** t)
+    m_hat = state["m"] / (1 - beta1 ** t) if bias_correction else state["m"]
+    v_hat = state["v"] / (1 - beta2 ** t) if bias_correction else state["v"]
     # θ ← θ - η m̂ / (√v̂ + ε)
     return theta - lr * m_hat / (np.sqrt(v_hat) + eps)
 
