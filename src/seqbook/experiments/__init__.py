@@ -1,0 +1,1 @@
+"""Experiments the chapters run: data, models and measurements too specific for seqbook.nn."""
