@@ -53,3 +53,11 @@ def test_focused_gradients_match_autograd():
 def test_loglog_slope():
     sizes = np.array([2, 4, 8, 16])
     assert la.loglog_slope(sizes, 3 * sizes ** 4) == pytest.approx(4.0)
+
+
+def test_cost_sweeps_shapes():
+    by_T, by_H = la.cost_sweeps(Ts=(8, 16), hidden_for_T=4, hidden_sizes=(2, 4), T_for_hidden=8,
+                                T_for_rtrl=4, repeats=1)
+    assert len(by_T) == 5 * 2 and len(by_H) == 5 * 2
+    assert {r.T for r in by_H if r.algorithm == "RTRL"} == {4}
+    assert all(r.seconds > 0 and r.peak_bytes > 0 for r in by_T + by_H)

@@ -162,3 +162,29 @@ def loglog_slope(sizes, costs) -> float:
     """Exponent a of cost ~ size^a, least squares on log-log axes."""
     slope, _ = np.polyfit(np.log(np.asarray(sizes, float)), np.log(np.asarray(costs, float)), 1)
     return float(slope)
+
+
+def cost_sweeps(Ts=(64, 128, 256, 512), hidden_for_T: int = 32, hidden_sizes=(16, 32, 64, 96),
+                T_for_hidden: int = 192, T_for_rtrl: int = 24, repeats: int = 5):
+    """Measured time and memory of every algorithm of ``rnn_cost.ALGORITHMS``.
+
+    Two sweeps: over the sequence length T at ``hidden_for_T`` hidden units, and over the
+    hidden size at ``T_for_hidden`` steps. RTRL, whose cost per step and memory do not
+    depend on T, is measured on ``T_for_rtrl`` steps in the second sweep so that its large
+    sizes stay fast; compare it per step. The slow algorithms (RTRL, truncated BPTT) get
+    ``max(1, repeats // 2)`` timed runs, the others ``repeats`` (the fastest counts).
+
+    Returns:
+        (by_T, by_H): two lists of ``rnn_cost.CostRow``.
+    """
+    from seqbook.nn import rnn_cost
+
+    def run(name, T, hidden):
+        slow = name == "RTRL" or name.startswith("truncated")
+        cost = rnn_cost.measure(name, T, hidden, repeats=max(1, repeats // 2) if slow else repeats)
+        return rnn_cost.CostRow(name, T, hidden, cost.seconds, cost.peak_bytes)
+
+    by_T = [run(name, T, hidden_for_T) for name in rnn_cost.ALGORITHMS for T in Ts]
+    by_H = [run(name, T_for_rtrl if name == "RTRL" else T_for_hidden, hidden)
+            for name in rnn_cost.ALGORITHMS for hidden in hidden_sizes]
+    return by_T, by_H
