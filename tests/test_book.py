@@ -8,6 +8,8 @@ CHAPTER_IDS = {
     "book/foundations/prerequisites": ["Q001-07"],
     "book/rnn/rnn_bptt": ["Q003-01", "Q003-02", "Q003-03", "Q003-04", "Q003-07", "T002-01",
                           "Q000-13", "Q000-21", "Q001-06"],
+    "book/rnn/learning_algorithms": ["T002-02", "T002-03", "T002-04", "T002-05", "Q000-03"],
+    "book/rnn/vanishing_gradients": ["T002-06", "Q000-07", "Q000-08"],
 }
 
 
