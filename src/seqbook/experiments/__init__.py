@@ -1,0 +1,1 @@
+"""Experiments of the chapters: data, small PyTorch models and training loops they run."""
