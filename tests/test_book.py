@@ -6,6 +6,10 @@ import yaml
 # Exam ids each chapter must teach (../shared/exam-questions.yml); grows with the book.
 CHAPTER_IDS = {
     "book/rnn/rnn_bptt": ["Q003-01", "Q003-02", "Q003-03", "Q003-04", "Q003-07", "T002-01"],
+    "book/lstm/lstm": ["T002-07", "Q001-01", "Q001-02", "Q003-08", "Q003-09", "Q003-10",
+                       "Q003-11", "Q004-01"],
+    "book/lstm/variants": ["T002-26", "T002-27", "T002-28", "T002-29", "T002-30", "T002-09",
+                           "Q003-05", "Q000-01", "Q000-17", "Q000-25", "Q000-26"],
 }
 
 

@@ -229,9 +229,10 @@ def train_embedded_reber(config: TrainConfig = TrainConfig()) -> dict:
 
 
 def compare(task: str, seq_len: int | None, config: TrainConfig,
-            cells=("lstm", "rnn")) -> dict:
+            cells=("lstm", "rnn"), variant: str = "1997") -> dict:
     """Train an LSTM and a vanilla RNN with about the same number of parameters (the RNN gets
-    ``rnn_hidden_matching`` units) on the same task and data; returns ``{cell: result}``."""
+    ``rnn_hidden_matching`` units) on the same task and data; returns ``{cell: result}``.
+    ``variant`` is the adding problem's ("1997" or "modern")."""
     input_size, output_size, _, _ = _TASKS[task]
     runs = {}
     for cell in cells:
@@ -239,7 +240,7 @@ def compare(task: str, seq_len: int | None, config: TrainConfig,
             config.hidden_size, input_size, output_size)
         cfg = replace(config, cell=cell, hidden_size=hidden)
         if task == "adding":
-            runs[cell] = train_adding(seq_len, cfg)
+            runs[cell] = train_adding(seq_len, cfg, variant)
         elif task == "temporal_order":
             runs[cell] = train_temporal_order(seq_len, cfg)
         elif task == "embedded_reber":
