@@ -1,0 +1,1 @@
+"""Experiments of the book chapters: data, models and training loops the chapters call."""
