@@ -6,6 +6,9 @@ import yaml
 # Exam ids each chapter must teach (../shared/exam-questions.yml); grows with the book.
 CHAPTER_IDS = {
     "book/rnn/rnn_bptt": ["Q003-01", "Q003-02", "Q003-03", "Q003-04", "Q003-07", "T002-01"],
+    "book/lstm/tricks": ["T002-10", "T002-11", "T002-12", "T002-13", "T002-14", "T002-15",
+                         "T002-16", "Q000-06", "Q000-23", "Q000-24"],
+    "book/lstm/gru_highway": ["T002-31", "Q004-02", "Q004-03"],
 }
 
 
