@@ -6,6 +6,8 @@ import yaml
 # Exam ids each chapter must teach (../shared/exam-questions.yml); grows with the book.
 CHAPTER_IDS = {
     "book/rnn/rnn_bptt": ["Q003-01", "Q003-02", "Q003-03", "Q003-04", "Q003-07", "T002-01"],
+    "book/seq2seq/seq2seq": ["T002-25", "Q000-05", "Q003-06", "Q003-12"],
+    "book/seq2seq/attention": ["T002-17", "T002-18", "T002-19", "Q000-04", "Q000-10"],
 }
 
 
