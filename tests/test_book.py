@@ -7,6 +7,7 @@ import yaml
 CHAPTER_IDS = {
     "book/rnn/rnn_bptt": ["Q003-01", "Q003-02", "Q003-03", "Q003-04", "Q003-07", "T002-01"],
     "book/language/embeddings": ["T002-24", "Q000-20", "Q001-03", "Q001-04"],
+    "book/language/language_models": ["Q003-03"],
 }
 
 
