@@ -19,6 +19,8 @@ CHAPTER_IDS = {
     "book/lstm/gru_highway": ["T002-31", "Q004-02", "Q004-03"],
     "book/seq2seq/seq2seq": ["T002-25", "Q000-05", "Q003-06", "Q003-12"],
     "book/seq2seq/attention": ["T002-17", "T002-18", "T002-19", "Q000-04", "Q000-10"],
+    "book/language/embeddings": ["T002-24", "Q000-20", "Q001-03", "Q001-04"],
+    "book/language/language_models": ["Q003-03"],
 }
 
 
