@@ -12,6 +12,8 @@ from urllib.parse import urlparse
 
 import pytest
 
+from test_book import CHAPTER_IDS
+
 playwright = pytest.importorskip("playwright.sync_api")
 
 CHROMIUM = "/usr/bin/chromium"
@@ -69,16 +71,19 @@ def test_every_page_loads_offline_without_errors(browser, site, built_book):
             "img", "imgs => imgs.filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src.slice(0, 80))")
         problems += [f"broken image: {src}" for src in broken]
         if page.locator("div.math, span.math").count():
-            page.wait_for_selector("mjx-container", timeout=15_000)
+            # attached, not visible: a heading's math also sits in the hidden page contents
+            page.wait_for_selector("mjx-container", state="attached", timeout=15_000)
         page.screenshot(path=str(shots / (name.replace("/", "__") + ".png")), full_page=True)
         page.close()
         assert not problems, f"{name}: {problems}"
 
 
-def test_every_widget_control_changes_the_figure(browser, site):
-    page, problems = open_page(browser, f"{site}/book/rnn/rnn_bptt.html")
+@pytest.mark.parametrize("chapter", list(CHAPTER_IDS))
+def test_every_widget_control_changes_the_figure(browser, site, chapter):
+    page, problems = open_page(browser, f"{site}/{chapter}.html")
     widgets = page.locator(".seqbook-widget")
-    assert widgets.count() >= 1
+    assert widgets.count() >= 1, f"{chapter} has no widget"
+    slug = chapter.replace("/", "__")
     for w in range(widgets.count()):
         widget = widgets.nth(w)
         frame = widget.locator("img.seqbook-frame")
@@ -97,7 +102,7 @@ def test_every_widget_control_changes_the_figure(browser, site):
                                     else "ArrowLeft")
             assert frame.get_attribute("src") != before, f"widget {w} control {c} did not change the figure"
         widget.scroll_into_view_if_needed()
-        widget.screenshot(path=str(site_shot_dir(page) / f"widget-{w}.png"))
+        widget.screenshot(path=str(site_shot_dir(page) / f"widget-{slug}-{w}.png"))
     assert not problems, problems
 
 
@@ -106,10 +111,11 @@ def site_shot_dir(page):
     return Path(__file__).resolve().parents[1] / "_build" / "screenshots"
 
 
-def test_every_quiz_question_judges_answers(browser, site):
-    page, problems = open_page(browser, f"{site}/book/rnn/rnn_bptt.html")
+@pytest.mark.parametrize("chapter", list(CHAPTER_IDS))
+def test_every_quiz_question_judges_answers(browser, site, chapter):
+    page, problems = open_page(browser, f"{site}/{chapter}.html")
     questions = page.locator(".seqbook-question")
-    assert questions.count() >= 3
+    assert questions.count() >= 3, f"{chapter} has no self-check quiz of 3 questions or more"
     for i in range(questions.count()):
         q = questions.nth(i)
         key = q.evaluate("q => JSON.parse(q.dataset.key)")
@@ -131,5 +137,6 @@ def test_every_quiz_question_judges_answers(browser, site):
         assert q.locator(".seqbook-explanation").is_visible()
     score = page.locator(".seqbook-score").first.inner_text()
     assert score.startswith(f"{questions.count()} of {questions.count()}")
-    page.locator(".seqbook-quiz").first.screenshot(path=str(site_shot_dir(page) / "quiz.png"))
+    page.locator(".seqbook-quiz").first.screenshot(
+        path=str(site_shot_dir(page) / f"quiz-{chapter.replace('/', '__')}.png"))
     assert not problems, problems
