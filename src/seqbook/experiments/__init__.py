@@ -1,0 +1,1 @@
+"""Experiments the chapters run: data, small PyTorch models and training loops, seeded."""
