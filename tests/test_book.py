@@ -6,6 +6,7 @@ import yaml
 # Exam ids each chapter must teach (../shared/exam-questions.yml); grows with the book.
 CHAPTER_IDS = {
     "book/rnn/rnn_bptt": ["Q003-01", "Q003-02", "Q003-03", "Q003-04", "Q003-07", "T002-01"],
+    "book/transformers/self_attention": ["T002-20", "T002-21", "Q001-06"],
 }
 
 
