@@ -7,6 +7,8 @@ import yaml
 CHAPTER_IDS = {
     "book/rnn/rnn_bptt": ["Q003-01", "Q003-02", "Q003-03", "Q003-04", "Q003-07", "T002-01"],
     "book/transformers/self_attention": ["T002-20", "T002-21", "Q001-06"],
+    "book/transformers/transformer": ["T002-22", "Q000-11", "Q000-15", "Q000-16", "Q000-19",
+                                      "Q000-22"],
 }
 
 
