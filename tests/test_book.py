@@ -9,6 +9,7 @@ CHAPTER_IDS = {
     "book/transformers/self_attention": ["T002-20", "T002-21", "Q001-06"],
     "book/transformers/transformer": ["T002-22", "Q000-11", "Q000-15", "Q000-16", "Q000-19",
                                       "Q000-22"],
+    "book/transformers/bert": ["T002-23", "Q000-09", "Q000-18", "Q001-05"],
 }
 
 
