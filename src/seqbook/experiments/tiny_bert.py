@@ -7,7 +7,8 @@ Inputs, masking and losses come from ``seqbook.nn.bert`` (``make_nsp_examples``,
 ``build_bert_inputs``, ``mask_tokens``, ``mlm_loss``, ``nsp_loss``); the model is PyTorch:
 learned token + segment + position embeddings and a layer norm (BERT's input
 representation), a post-norm ``nn.TransformerEncoder`` with GELU, an MLM head tied to the
-token embedding and an NSP head on [CLS] (Devlin et al. 2019, scaled down by ~10^5).
+token embedding and an NSP head on [CLS] (Devlin et al. 2019, with about 2000 times fewer
+parameters than BERT-base).
 
 ``contextual_vectors`` reads the final hidden state at every occurrence of a word, so the
 two senses of "bank" can be compared with the single static vector word2vec gives it.
