@@ -21,6 +21,10 @@ CHAPTER_IDS = {
     "book/seq2seq/attention": ["T002-17", "T002-18", "T002-19", "Q000-04", "Q000-10"],
     "book/language/embeddings": ["T002-24", "Q000-20", "Q001-03", "Q001-04"],
     "book/language/language_models": ["Q003-03"],
+    "book/transformers/self_attention": ["T002-20", "T002-21", "Q001-06"],
+    "book/transformers/transformer": ["T002-22", "Q000-11", "Q000-15", "Q000-16", "Q000-19",
+                                      "Q000-22"],
+    "book/transformers/bert": ["T002-23", "Q000-09", "Q000-18", "Q001-05"],
 }
 
 
