@@ -95,7 +95,7 @@ def test_every_widget_control_changes_the_figure(browser, site, chapter):
                 current = control.input_value()
                 other = next(options.nth(i).get_attribute("value") for i in range(options.count())
                              if options.nth(i).get_attribute("value") != current)
-                control.select_option(other)
+                control.select_option(value=other)  # a bare string also matches labels
             else:
                 control.focus()
                 page.keyboard.press("ArrowRight" if control.input_value() != control.get_attribute("max")
