@@ -91,11 +91,9 @@ def test_every_widget_control_changes_the_figure(browser, site, chapter):
             control = widget.locator("[data-control]").nth(c)
             before = frame.get_attribute("src")
             if control.evaluate("e => e.tagName") == "SELECT":
-                options = control.locator("option")
-                current = control.input_value()
-                other = next(options.nth(i).get_attribute("value") for i in range(options.count())
-                             if options.nth(i).get_attribute("value") != current)
-                control.select_option(value=other)  # a bare string also matches labels
+                # by index: selecting by the string "1" can pick the option labelled "1"
+                values = control.evaluate("e => Array.from(e.options).map(o => o.value)")
+                control.select_option(index=next(i for i, v in enumerate(values) if v != control.input_value()))
             else:
                 control.focus()
                 page.keyboard.press("ArrowRight" if control.input_value() != control.get_attribute("max")
