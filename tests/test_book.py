@@ -6,6 +6,8 @@ import yaml
 # Exam ids each chapter must teach (../shared/exam-questions.yml); grows with the book.
 CHAPTER_IDS = {
     "book/rnn/rnn_bptt": ["Q003-01", "Q003-02", "Q003-03", "Q003-04", "Q003-07", "T002-01"],
+    "book/training/regularization": ["T002-08", "Q000-02", "Q004-04", "Q004-05"],
+    "book/training/lstm_in_practice": ["Q000-12", "Q000-14", "Q004-06"],
 }
 
 
