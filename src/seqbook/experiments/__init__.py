@@ -1,1 +1,1 @@
-"""Experiments of the book's chapters: seeded data, small models and training loops."""
+"""Seeded experiments that the chapters run: one module per chapter, each with a fast test."""
