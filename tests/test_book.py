@@ -25,6 +25,8 @@ CHAPTER_IDS = {
     "book/transformers/transformer": ["T002-22", "Q000-11", "Q000-15", "Q000-16", "Q000-19",
                                       "Q000-22"],
     "book/transformers/bert": ["T002-23", "Q000-09", "Q000-18", "Q001-05"],
+    "book/training/regularization": ["T002-08", "Q000-02", "Q004-04", "Q004-05"],
+    "book/training/lstm_in_practice": ["Q000-12", "Q000-14", "Q004-06"],
 }
 
 
