@@ -226,3 +226,87 @@ def test_empty_folder_says_so(tmp_path):
     (tmp_path / "empty").mkdir()
     result = seqbook("grade", ASSIGNMENT, str(tmp_path / "empty"), "--course", str(tmp_path / "course"))
     assert result.returncode == 0 and "holds no submissions" in result.stdout
+
+
+def test_dask_cluster_grades_like_the_local_pool(tmp_path, notebooks, graded_once):
+    from distributed import LocalCluster
+    subs = make_class(tmp_path / "subs", notebooks, {s: KINDS[s] for s in ("ana", "cem", "dan", "fay")})
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        result = seqbook("grade", ASSIGNMENT, str(subs), "--course", str(tmp_path / "course"),
+                         "--dask", cluster.scheduler_address)
+    assert result.returncode == 0, result.stderr[-3000:]
+    local = csv_rows(graded_once[0] / "course")
+    assert {s: r["score"] for s, r in csv_rows(tmp_path / "course").items()} == \
+        {s: local[s]["score"] for s in ("ana", "cem", "dan", "fay")}
+
+
+@pytest.fixture(scope="module")
+def postgres_url():
+    """A PostgreSQL server of its own on localhost (Debian's postgresql, installed by the test
+    set-up), run as the postgres user in a scratch folder, stopped afterwards."""
+    import glob
+    import shutil
+    import socket
+    import tempfile
+    binaries = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
+    assert binaries, "PostgreSQL is missing: make test installs it (scripts/install-system-deps.sh)"
+    bin_dir = Path(binaries[-1])
+    folder = Path(tempfile.mkdtemp(prefix="seqbook-pg-"))
+    folder.chmod(0o755)
+    shutil.chown(folder, "postgres", "postgres")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    as_postgres = ["runuser", "-u", "postgres", "--"]
+    data = folder / "data"
+    subprocess.run(as_postgres + [str(bin_dir / "initdb"), "-D", str(data), "-A", "trust", "-U", "grader"],
+                   check=True, capture_output=True)
+    subprocess.run(as_postgres + [str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(folder / "log"), "-w",
+                                  "-o", f"-p {port} -k {folder} -c listen_addresses=127.0.0.1", "start"],
+                   check=True, capture_output=True)
+    try:
+        subprocess.run(as_postgres + [str(bin_dir / "createdb"), "-h", "127.0.0.1", "-p", str(port),
+                                      "-U", "grader", "course"], check=True, capture_output=True)
+        yield f"postgresql://grader@127.0.0.1:{port}/course"
+    finally:
+        subprocess.run(as_postgres + [str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "fast", "stop"],
+                       capture_output=True)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_postgresql_gradebook(tmp_path, notebooks, postgres_url):
+    from seqbook.grading.gradebook import open_gradebook
+    from seqbook.grading.ledger import Busy, advisory_lock
+    subs = make_class(tmp_path / "subs", notebooks, {"ana": "correct", "ben": "wrong", "cem": "blank"})
+    course = tmp_path / "course"
+    result = seqbook("grade", ASSIGNMENT, str(subs), "--course", str(course), "--db", postgres_url)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert not (course / "gradebook.db").exists()
+    with open_gradebook(postgres_url) as gradebook:
+        scores = {s: gradebook.find_submission(ASSIGNMENT, s).score for s in ("ana", "ben", "cem")}
+    assert scores == {"ana": 100, "ben": 70, "cem": 0}
+    rerun = seqbook("grade", ASSIGNMENT, str(subs), "--course", str(course), "--db", postgres_url)
+    assert "3 submission(s) unchanged" in rerun.stdout
+    with advisory_lock(postgres_url):  # a grader on another machine holds the gradebook
+        blocked = seqbook("grade", ASSIGNMENT, str(subs), "--course", str(tmp_path / "other"), "--db", postgres_url)
+    assert blocked.returncode == 1 and "advisory lock" in blocked.stderr
+    with pytest.raises(Busy):
+        with advisory_lock(postgres_url), advisory_lock(postgres_url):
+            pass
+
+
+def test_students_check_their_notebook(tmp_path, notebooks):
+    from seqbook.grading import engine
+    for kind, code in (("correct", 0), ("blank", 1)):
+        path = tmp_path / kind / f"{ASSIGNMENT}.ipynb"
+        path.parent.mkdir()
+        path.write_bytes(notebooks[kind])
+        result = seqbook("check", str(path))
+        assert result.returncode == code, result.stdout + result.stderr
+    assert "PASS test_rnn_forward: 20/20" in seqbook("check", str(tmp_path / "correct" / f"{ASSIGNMENT}.ipynb")).stdout
+    assert "NotImplementedError" in result.stdout and "0/100 points with practice inputs" in result.stdout
+    # without root or bubblewrap (a student's laptop) the same tests run in a plain child process
+    release = nbformat.read(ROOT / "exercises" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
+    spec = engine.load_spec(ROOT / "autograder" / "specs" / f"{ASSIGNMENT}.py")
+    plain = engine.grade_submission(notebooks["wrong"], release, spec, "practice", os.getuid(), isolate=False)
+    assert plain.score == 70
