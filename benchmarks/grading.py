@@ -1,9 +1,13 @@
-"""Per-submission grading time: stock `nbgrader autograde` against the sandboxed engine.
+"""Grading throughput: stock `nbgrader autograde` against `seqbook grade`, in one run.
 
-Both grade the same copies of the rnn_bptt reference solution in one temporary course.
-Prints seconds per submission and the ratio (stock / engine) from this one run.
-Run: .venv/bin/python benchmarks/grading.py [copies]
+Both grade the same 40 rnn_bptt submissions, a mix of correct, partly wrong, blank and
+hostile (patching numpy; a fork bomb) ones: stock nbgrader sequentially with a kernel per
+notebook and no sandbox, `seqbook grade --workers 2` with a sandbox per submission.
+Prints submissions per minute for both and the ratio, then seqbook's seconds per
+submission for classes of 10, 50 and 200 (it should stay flat: one writer, no per-class
+cost). Run: .venv/bin/python benchmarks/grading.py [class sizes...]
 """
+import subprocess
 import sys
 import tempfile
 import time
@@ -15,39 +19,57 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 from nbgrader_course import Course, fill_in, solution_code  # noqa: E402
 
-from seqbook.grading import engine  # noqa: E402
-from seqbook.grading.sandbox import allowed_packages  # noqa: E402
+FORK_BOMB = "import os, time\nfor _ in range(200):\n    if os.fork() == 0:\n        time.sleep(5)\n        os._exit(0)\n"
 
 
-def main(copies: int = 4) -> None:
+def submissions():
+    """The four kinds of submission the mix cycles through."""
+    source = nbformat.read(ROOT / "solutions/rnn_bptt/rnn_bptt.ipynb", as_version=4)
+    released = nbformat.read(ROOT / "exercises/rnn_bptt/rnn_bptt.ipynb", as_version=4)
+    reference = solution_code(source)
+    wrong = dict(reference, rnn_backward=reference["rnn_backward"].replace(
+        "(dH[t] + dh_next) * (1 - H[t] ** 2)", "dH[t] * (1 - H[t] ** 2)"))
+    patching = dict(wrong, rnn_forward="import numpy as np\nnp.allclose = lambda *a, **k: True\n"
+                    + reference["rnn_forward"])
+    bomb = dict(reference, rnn_forward=FORK_BOMB + reference["rnn_forward"])
+    return [fill_in(released, code) for code in (reference, wrong, patching, bomb)] + [released]
+
+
+def write_class(folder: Path, size: int, kinds) -> Path:
+    for k in range(size):
+        (folder / f"s{k:03d}").mkdir(parents=True)
+        nbformat.write(kinds[k % len(kinds)], folder / f"s{k:03d}" / "rnn_bptt.ipynb")
+    return folder
+
+
+def seqbook_grade(subs: Path, course: Path) -> float:
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "seqbook.cli", "grade", "rnn_bptt", str(subs), "--course",
+                    str(course), "--workers", "2"], check=True, capture_output=True)
+    return time.perf_counter() - start
+
+
+def main(sizes=(10, 50, 200)) -> None:
+    kinds = submissions()
+    n = 40
     with tempfile.TemporaryDirectory() as tmp:
-        course = Course(Path(tmp), "rnn_bptt")
-        source = nbformat.read(ROOT / "solutions/rnn_bptt/rnn_bptt.ipynb", as_version=4)
-        released = nbformat.read(course.path("exercises"), as_version=4)
-        for k in range(copies):
-            course.submit(f"student{k}", fill_in(released, solution_code(source)))
-
+        tmp = Path(tmp)
+        stock_course = Course(tmp / "stock", "rnn_bptt")
+        for k in range(n):
+            stock_course.submit(f"s{k:03d}", kinds[k % len(kinds)])
         start = time.perf_counter()
-        course.autograde()
-        stock = (time.perf_counter() - start) / copies
-
-        allowed_packages()  # the one-off probe of what the sandbox may import
-        # warm-up (imports, torch's first calls), so both timed runs start equal
-        engine.autograde(engine.Course(Path(tmp), ROOT / "autograder/specs"), "rnn_bptt",
-                         students=["student0"], workers=1, progress=lambda _: None)
-        timings = {}
-        for workers in (1, 2):
-            start = time.perf_counter()
-            results = engine.autograde(engine.Course(Path(tmp), ROOT / "autograder/specs"), "rnn_bptt",
-                                       workers=workers, progress=lambda _: None)
-            assert all(r.score == 100 for r in results)
-            timings[workers] = (time.perf_counter() - start) / copies
-
-    print(f"rnn_bptt reference, {copies} submissions (seconds per submission, wall clock)")
-    print(f"  stock nbgrader autograde (kernel, no sandbox): {stock:6.2f}")
-    for workers, seconds in timings.items():
-        print(f"  seqbook engine, {workers} worker(s) (sandbox):   {seconds:6.2f}   stock/engine = {stock / seconds:4.1f}x")
+        stock_course.autograde()
+        stock = time.perf_counter() - start
+        ours = seqbook_grade(write_class(tmp / "subs40", n, kinds), tmp / "course40")
+        print(f"rnn_bptt, {n} submissions (correct, partly wrong, patching numpy, fork bomb, blank)")
+        print(f"  stock nbgrader autograde (sequential, no sandbox): {60 * n / stock:6.1f} submissions/min")
+        print(f"  seqbook grade --workers 2 (sandboxed):            {60 * n / ours:6.1f} submissions/min"
+              f"   ratio {stock / ours:4.1f}x")
+        print("  seqbook grade, seconds per submission by class size (whole command, start-up included):")
+        for size in sizes:
+            seconds = seqbook_grade(write_class(tmp / f"subs{size}", size, kinds), tmp / f"course{size}")
+            print(f"    {size:4d} submissions: {seconds / size:5.2f} s each ({seconds:6.1f} s in all)")
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 4)
+    main(tuple(int(a) for a in sys.argv[1:]) or (10, 50, 200))
