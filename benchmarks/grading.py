@@ -65,10 +65,14 @@ def main(sizes=(10, 50, 200)) -> None:
         print(f"  stock nbgrader autograde (sequential, no sandbox): {60 * n / stock:6.1f} submissions/min")
         print(f"  seqbook grade --workers 2 (sandboxed):            {60 * n / ours:6.1f} submissions/min"
               f"   ratio {stock / ours:4.1f}x")
-        print("  seqbook grade, seconds per submission by class size (whole command, start-up included):")
+        print("  seqbook grade by class size (whole command, start-up included; marginal = extra"
+              " seconds per extra submission over the previous size):")
+        previous = None
         for size in sizes:
             seconds = seqbook_grade(write_class(tmp / f"subs{size}", size, kinds), tmp / f"course{size}")
-            print(f"    {size:4d} submissions: {seconds / size:5.2f} s each ({seconds:6.1f} s in all)")
+            marginal = f", marginal {(seconds - previous[1]) / (size - previous[0]):4.2f} s" if previous else ""
+            print(f"    {size:4d} submissions: {seconds / size:5.2f} s each ({seconds:6.1f} s in all{marginal})")
+            previous = (size, seconds)
 
 
 if __name__ == "__main__":
