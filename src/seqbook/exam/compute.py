@@ -144,14 +144,14 @@ def decimals(step: float) -> int:
 
 def draw(params: dict, rng) -> dict:
     """Draw one value per parameter: [lo, hi] an integer, [lo, hi, step] a grid value, a
-    number itself. The browser draws the same way (see `DRAW_JS`)."""
+    number itself. The browser draws the same way (`seqbook.quiz`'s script)."""
     values = {}
     for name, spec in params.items():
         if isinstance(spec, list):
             lo, hi = spec[0], spec[1]
             step = spec[2] if len(spec) == 3 else 1
             n = int(round((hi - lo) / step))
-            value = round(lo + step * int(rng.integers(0, n + 1)), decimals(step))
+            value = round(lo + step * int(rng.integers(0, n + 1)), decimals(step)) + 0.0  # no -0.0
             values[name] = int(value) if len(spec) == 2 else value
         else:
             values[name] = spec
@@ -161,16 +161,3 @@ def draw(params: dict, rng) -> dict:
 def evaluate(name: str, values: dict) -> float:
     return FUNCTIONS[name](**values)
 
-
-# Runs in the page: draw the parameters like `draw` (Math.random instead of a seeded rng).
-DRAW_JS = """function (params) {
-  var values = {};
-  Object.keys(params).forEach(function (name) {
-    var spec = params[name];
-    if (!Array.isArray(spec)) { values[name] = spec; return; }
-    var step = spec.length === 3 ? spec[2] : 1, n = Math.round((spec[1] - spec[0]) / step);
-    var places = (String(step).split(".")[1] || "").length;
-    values[name] = Number((spec[0] + step * Math.floor(Math.random() * (n + 1))).toFixed(places));
-  });
-  return values;
-}"""
