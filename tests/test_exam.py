@@ -320,7 +320,7 @@ def test_cli_rejects_an_impossible_total(tmp_path, capsys):
 def test_cli_writes_flashcards(tmp_path, capsys):
     assert cli.main(["flashcards", "--out", str(tmp_path)]) == 0
     sheet = (tmp_path / "seqbook-flashcards.html").read_text()
-    assert sheet.count("seqbook-card-front") == len(BANK.questions)
+    assert sheet.count('class="seqbook-card seqbook-card-front"') == len(BANK.questions)
     assert "@media print" in sheet
     for q in BANK.questions:
         assert q.id in sheet

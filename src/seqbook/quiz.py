@@ -165,7 +165,7 @@ _CHECK_JS = """(function () {
     if (key.kind !== "random") return;
     var values = draw(key.params), legend = q.querySelector("legend");
     var answer = (new Function("return " + key.formula))()(values);
-    legend.innerHTML = legend.innerHTML.replace(/\{(\w+)\}/g, function (m, name) {
+    legend.innerHTML = legend.innerHTML.replace(/\\{(\\w+)\\}/g, function (m, name) {
       return name in values ? String(values[name]) : m;
     });
     q.dataset.values = JSON.stringify(values);

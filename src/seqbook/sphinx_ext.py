@@ -50,6 +50,12 @@ def exam_pages_depend_on_the_bank(app, docname, source):
         app.env.note_dependency(str(Path(app.srcdir) / EXAM_BANK))
 
 
+def exam_pages_load_mathjax(app, pagename, templatename, context, doctree):
+    # Their math sits in generated HTML, which Sphinx does not see: load MathJax anyway.
+    if pagename.startswith("book/exam/"):
+        app.env.get_domain("math").data["has_equations"][pagename] = True
+
+
 def write_exam_files(app, exception):
     if exception is not None or app.builder.format != "html" or not (Path(app.srcdir) / EXAM_BANK).is_file():
         return
@@ -63,6 +69,7 @@ def write_exam_files(app, exception):
 
 def setup(app):
     app.connect("source-read", exam_pages_depend_on_the_bank)
+    app.connect("html-page-context", exam_pages_load_mathjax, priority=400)
     app.connect("build-finished", write_exam_files)
     app.connect("html-page-context", offer_notebook_download, priority=400)
     app.connect("html-page-context", drop_duplicate_scripts, priority=900)
