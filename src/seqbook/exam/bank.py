@@ -122,6 +122,9 @@ def _topic(path, n, item) -> Topic:
     chapters = item.get("chapters", [])
     if not isinstance(chapters, list) or not all(isinstance(c, str) for c in chapters):
         raise BankError(f"{where} ({item['slug']}): field 'chapters': must be a list of docnames")
+    missing = [c for c in chapters if not (REPO / f"{c}.md").is_file()]
+    if missing:
+        raise BankError(f"{where} ({item['slug']}): field 'chapters': no chapter {missing}")
     return Topic(item["slug"], item["title"], chapters)
 
 
@@ -151,7 +154,7 @@ def _question(path, n, item, slugs) -> Question:
     link = item.get("link")
     if not isinstance(link, str) or not LINK.match(link):
         raise BankError(f"{where}: field 'link': must be docname#anchor like book/rnn/rnn_bptt#why-recurrence, got {link!r}")
-    if not (REPO / f"{link.split('#')[0]}.md").is_file() and not (Path(path).resolve().parents[2] / f"{link.split('#')[0]}.md").is_file():
+    if not (REPO / f"{link.split('#')[0]}.md").is_file():
         raise BankError(f"{where}: field 'link': there is no chapter {link.split('#')[0]}.md")
     check = item.get("check")
     if check is not None:

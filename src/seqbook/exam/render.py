@@ -130,6 +130,11 @@ def topic_page(slug: str, bank: Bank | None = None) -> Html:
             f'then open the model answer.</p>')
     if not questions:
         head = '<p class="seqbook-exam-summary">No questions on this topic yet.</p>'
+    topic = bank.topic(slug)
+    if topic.chapters:
+        links = ", ".join(f'<a href="{"../" * doc.count("/")}{c}.html">{html.escape(_headings(c)[0])}</a>'
+                          for c in topic.chapters)
+        head = f'<p class="seqbook-exam-chapters">Chapters: {links}.</p>' + head
     return Html(head + "".join(question_html(q, doc) for q in questions))
 
 
