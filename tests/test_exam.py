@@ -276,7 +276,11 @@ def test_numeric_questions_of_a_mock_exam_have_computed_answers():
         if it.question.check and it.question.check["kind"] == "numeric":
             for name in it.question.check["params"]:
                 assert f"{{{name}}}" not in it.text, f"{it.question.id}: {name} not filled in"
-            assert re.match(r"\*\*-?[\d.e+-]+\*\*", it.answer), it.answer[:40]
+            assert it.text.startswith(it.question.question)
+            value = re.search(r"\*Compute:\* \*\*(-?[\d.e+-]+)\*\*", it.answer)
+            assert value, it.answer[-80:]
+            expected = compute.evaluate(it.question.check["compute"], it.values)
+            assert float(value.group(1)) == pytest.approx(expected, rel=1e-5, abs=1e-9)
 
 
 @pytest.mark.parametrize("points", [0, -2, 1.3, 10_000])

@@ -27,6 +27,7 @@ class Item:
     question: Question
     text: str
     answer: str
+    values: dict | None = None  # the drawn parameters of a numeric question
 
 
 @dataclass
@@ -94,11 +95,12 @@ def _fill(q: Question, rng) -> Item:
         return Item(q, q.question, q.answer)
     values = compute.draw(check["params"], rng)
     value = compute.evaluate(check["compute"], values)
-    text = fill(check["text"], values)
-    shown = f"{value:.6g}"
-    answer = f"**{shown}**" + (f" (tolerance {check['tolerance']:g})" if check.get("tolerance") else "")
-    answer += f"\n\n{check.get('explanation', '')}\n\n{q.answer}"
-    return Item(q, text, answer)
+    # the question as the exam asks it, then the computation with this exam's numbers
+    text = f"{q.question}\n\n*Compute:* {fill(check['text'], values)}"
+    tolerance = f" (within {check['tolerance']:g})" if check.get("tolerance") else ""
+    answer = (f"{q.answer}\n\n*Compute:* **{value:.6g}**{tolerance}. "
+              f"{check.get('explanation', '')}")
+    return Item(q, text, answer, values)
 
 
 def make(points: float, seed: int, bank: Bank | None = None) -> MockExam:
@@ -147,7 +149,8 @@ def answers_html(exam: MockExam) -> str:
     items = "".join(
         f'<li><p><strong>{html.escape(it.question.id)}</strong> ({points_text(it.question.points)})</p>'
         f'{markdown_html(it.answer)}'
-        f'<p>Taught in <code>{html.escape(it.question.link)}</code></p></li>'
+        + (f'<p><em>Common mistakes</em></p>{markdown_html(it.question.wrong)}' if it.question.wrong.strip() else "")
+        + f'<p>Taught in <code>{html.escape(it.question.link)}</code></p></li>'
         for it in exam.items)
     return f'<div class="seqbook-mock-answers mathjax_process"><ol>{items}</ol></div>'
 
