@@ -336,3 +336,15 @@ def test_cli_writes_flashcards(tmp_path, capsys):
         z.extract("collection.anki2", tmp_path)
     notes = sqlite3.connect(tmp_path / "collection.anki2").execute("select flds from notes").fetchall()
     assert len(notes) == len(BANK.questions)
+
+
+def test_figures_of_the_bank_are_inlined_and_must_exist(tmp_path, monkeypatch):
+    (tmp_path / "figures").mkdir()
+    (tmp_path / "figures" / "cell.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"/>')
+    monkeypatch.setattr(render, "FIGURES", tmp_path)
+    page = render.markdown_html("A sketch: ![LSTM cell](figures/cell.svg)")
+    assert 'src="data:image/svg+xml;base64,' in page and 'alt="LSTM cell"' in page
+    with pytest.raises(ValueError, match="missing.png"):
+        render.markdown_html("![x](figures/missing.png)")
+    with pytest.raises(ValueError, match="offline"):
+        render.markdown_html("![x](https://example.org/x.png)")

@@ -22,8 +22,35 @@ from seqbook.exam.bank import REPO, Bank, Question, load
 from seqbook.quiz import MultipleChoice, Quiz, RandomNumeric
 
 
+FIGURES = REPO / "book" / "exam"  # image paths in the bank are relative to questions.yml
+MIME = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif",
+        ".svg": "image/svg+xml", ".webp": "image/webp"}
+
+
+def image_data_uri(src: str) -> str:
+    """A figure of the bank (`![sketch](figures/lstm.svg)`) inlined as a data URI, so the
+    topic pages, mock exams and flashcards carry it with them (and work offline)."""
+    if src.startswith("data:"):
+        return src
+    if "://" in src or src.startswith("//"):
+        raise ValueError(f"image {src!r}: the bank may only use local figures (the site works offline)")
+    path = (FIGURES / src).resolve()
+    if path.suffix.lower() not in MIME or not path.is_file():
+        raise ValueError(f"image {src!r}: no figure {path} (paths are relative to book/exam/)")
+    import base64
+    return f"data:{MIME[path.suffix.lower()]};base64,{base64.b64encode(path.read_bytes()).decode()}"
+
+
+def _image(self, tokens, idx, options, env):
+    token = tokens[idx]
+    token.attrSet("src", image_data_uri(token.attrGet("src")))
+    token.attrSet("style", "max-width: 100%")
+    return self.image(tokens, idx, options, env)
+
+
 def _markdown() -> MarkdownIt:
     md = MarkdownIt("commonmark").use(dollarmath_plugin).enable("table")
+    md.add_render_rule("image", _image)
     md.add_render_rule("math_inline", lambda self, tokens, idx, options, env:
                        rf"\({html.escape(tokens[idx].content)}\)")
     md.add_render_rule("math_block", lambda self, tokens, idx, options, env:
