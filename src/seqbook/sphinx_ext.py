@@ -46,8 +46,13 @@ EXAM_BANK = "book/exam/questions.yml"
 
 
 def exam_pages_depend_on_the_bank(app, docname, source):
+    # ... and on the code that renders them: a change to either rebuilds the exam pages.
     if docname.startswith("book/exam/"):
+        import seqbook.exam
+        import seqbook.quiz
         app.env.note_dependency(str(Path(app.srcdir) / EXAM_BANK))
+        for code in [*Path(seqbook.exam.__file__).parent.glob("*.py"), Path(seqbook.quiz.__file__)]:
+            app.env.note_dependency(str(code))
 
 
 def exam_pages_load_mathjax(app, pagename, templatename, context, doctree):
