@@ -41,3 +41,16 @@ def test_from_dicts_matches_constructors():
 def test_bad_questions_are_refused(make, message):
     with pytest.raises(ValueError, match=message):
         make()
+
+
+def test_random_numeric_carries_its_formula_and_ranges_not_an_answer():
+    from seqbook.quiz import RandomNumeric
+    quiz = Quiz([RandomNumeric("H = {hidden_size}?", {"hidden_size": [1, 8]},
+                               "function (p) { return 2 * p.hidden_size; }", tolerance=0)])
+    page = quiz._repr_html_()
+    key = json.loads(html.unescape(re.search(r'data-key="([^"]*)"', page).group(1)))
+    assert key == {"kind": "random", "params": {"hidden_size": [1, 8]},
+                   "formula": "function (p) { return 2 * p.hidden_size; }", "tolerance": 0}
+    assert "{hidden_size}" in page and "seqbook-expected" in page
+    with pytest.raises(ValueError):
+        RandomNumeric("q", {}, "2 * p.x")

@@ -2,11 +2,15 @@
 
     seqbook grade ASSIGNMENT SUBMISSIONS [--course DIR] [--workers N] [--db URL] [--dask ADDRESS]
     seqbook check NOTEBOOK [--assignment NAME]
+    seqbook exam [--points 60] [--seed N] [--out DIR]
+    seqbook flashcards [--out DIR]
 
 `grade` (instructors) imports a folder or an LMS zip of submissions into a course directory,
 grades every new or changed submission in the sandbox, and writes feedback, grades.csv, a
 summary and a score histogram. `check` (students) runs the grading tests on a notebook
-with practice inputs and prints what they say.
+with practice inputs and prints what they say. `exam` (students) draws a mock exam from the
+question bank: a notebook, the same as HTML, and a separate answer sheet. `flashcards`
+writes the bank as a printable card sheet and an Anki deck.
 """
 from __future__ import annotations
 
@@ -36,7 +40,17 @@ def main(argv: list[str] | None = None) -> int:
     check = commands.add_parser("check", help="run the grading tests on your notebook (practice inputs)")
     check.add_argument("notebook", type=Path)
     check.add_argument("--assignment", help="default: the notebook's file name")
+    exam = commands.add_parser("exam", help="write a mock exam and its answer sheet")
+    exam.add_argument("--points", type=float, default=60, help="point total (default 60; 1 minute per point)")
+    exam.add_argument("--seed", type=int, default=None, help="same seed, same exam (default: random)")
+    exam.add_argument("--out", type=Path, default=Path("."), help="folder for the files (default: here)")
+    cards = commands.add_parser("flashcards", help="write the question bank as flashcards (HTML, Anki)")
+    cards.add_argument("--out", type=Path, default=Path("."), help="folder for the files (default: here)")
     args = parser.parse_args(argv)
+    if args.command == "exam":
+        return write_mock_exam(parser, args)
+    if args.command == "flashcards":
+        return write_flashcards(args)
     assignments = sorted(p.stem for p in SPECS.glob("*.py"))
     assignment = args.assignment or (args.notebook.stem if args.command == "check" else None)
     if assignment not in assignments:
@@ -114,6 +128,33 @@ def check_notebook(parser, notebook: Path, assignment: str) -> int:
     print(f"{result.score:g}/{sum(t.max_points for t in result.tests):g} points with practice inputs "
           "(the real grading draws other inputs of the same kinds)")
     return 0 if result.status == "graded" and all(not t.message for t in result.tests) else 1
+
+
+def write_mock_exam(parser, args) -> int:
+    import random
+
+    from seqbook.exam import mock
+
+    seed = args.seed if args.seed is not None else random.randrange(1000)
+    try:
+        exam = mock.make(args.points, seed)
+    except ValueError as exc:
+        parser.error(str(exc))
+    for path in mock.write(exam, args.out):
+        print(path)
+    print(f"{len(exam.items)} questions, {exam.points:g} points, {exam.minutes} minutes; seed {seed}")
+    return 0
+
+
+def write_flashcards(args) -> int:
+    from seqbook.exam import flashcards
+
+    paths = flashcards.write(args.out)
+    for path in paths:
+        print(path)
+    if not any(p.suffix == ".apkg" for p in paths):
+        print("no Anki deck: pip install genanki")
+    return 0
 
 
 if __name__ == "__main__":

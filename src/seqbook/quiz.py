@@ -63,8 +63,38 @@ class Numeric:
         return {"kind": "number", "answer": self.answer, "tolerance": self.tolerance}
 
 
-Question = MultipleChoice | Numeric
-KINDS = {"choice": MultipleChoice, "number": Numeric}
+@dataclass
+class RandomNumeric:
+    """A numeric question with new numbers on every visit.
+
+    `question` has `{name}` placeholders; the page draws each parameter from `params`
+    (`[lo, hi]` an integer, `[lo, hi, step]` a grid value, a number fixed), fills them in,
+    and computes the expected answer with `formula`, JavaScript source of a function of
+    one object holding the parameters by name (see `seqbook.exam.compute.JS`).
+    """
+
+    question: str
+    params: dict
+    formula: str
+    tolerance: float = 1e-6
+    explanation: str = ""
+
+    def __post_init__(self):
+        if not self.tolerance >= 0:
+            raise ValueError(f"tolerance must be >= 0: {self.question!r}")
+        if not self.formula.lstrip().startswith("function"):
+            raise ValueError(f"formula must be JavaScript source `function (p) {{...}}`: {self.question!r}")
+
+    def answer_html(self, qid: str) -> str:
+        return f'<input type="text" inputmode="decimal" name="{qid}" aria-label="your answer" size="12">'
+
+    def key(self) -> dict:
+        return {"kind": "random", "params": self.params, "formula": self.formula,
+                "tolerance": self.tolerance}
+
+
+Question = MultipleChoice | Numeric | RandomNumeric
+KINDS = {"choice": MultipleChoice, "number": Numeric, "random": RandomNumeric}
 
 
 def text_html(text: str) -> str:
@@ -105,7 +135,9 @@ class Quiz:
                 f'<fieldset class="seqbook-question" data-key="{html.escape(json.dumps(q.key()))}">'
                 f'<legend>{n}. {text_html(q.question)}</legend>{q.answer_html(qid)}'
                 f'<div><button type="button">Check</button> <span class="seqbook-verdict" role="status"></span></div>'
-                f'<div class="seqbook-explanation" hidden>{text_html(q.explanation)}</div></fieldset>')
+                f'<div class="seqbook-explanation" hidden>{text_html(q.explanation)}'
+                f'{" <span class=seqbook-expected></span>" if isinstance(q, RandomNumeric) else ""}'
+                f'</div></fieldset>')
         return (f'<div class="seqbook-quiz mathjax_process" id="{uid}">'
                 f'<p class="seqbook-quiz-title"><strong>{html.escape(self.title)}</strong> '
                 f'<span class="seqbook-score">0 of {len(self.questions)} answered correctly</span></p>'
@@ -116,6 +148,31 @@ class Quiz:
 _CHECK_JS = """(function () {
   var quiz = document.getElementById(%s);
   var questions = quiz.querySelectorAll(".seqbook-question");
+  // Randomised questions: draw the numbers, show them, compute the answer with the formula.
+  function draw(params) {
+    var values = {};
+    Object.keys(params).forEach(function (name) {
+      var spec = params[name];
+      if (!Array.isArray(spec)) { values[name] = spec; return; }
+      var step = spec.length === 3 ? spec[2] : 1, n = Math.round((spec[1] - spec[0]) / step);
+      var places = (String(step).split(".")[1] || "").length;
+      values[name] = Number((spec[0] + step * Math.floor(Math.random() * (n + 1))).toFixed(places));
+    });
+    return values;
+  }
+  questions.forEach(function (q) {
+    var key = JSON.parse(q.dataset.key);
+    if (key.kind !== "random") return;
+    var values = draw(key.params), legend = q.querySelector("legend");
+    var answer = (new Function("return " + key.formula))()(values);
+    legend.innerHTML = legend.innerHTML.replace(/\\{(\\w+)\\}/g, function (m, name) {
+      return name in values ? String(values[name]) : m;
+    });
+    q.dataset.values = JSON.stringify(values);
+    q.dataset.answer = String(answer);
+    var expected = q.querySelector(".seqbook-expected");
+    if (expected) expected.textContent = "(Here: " + Number(answer.toPrecision(6)) + ".)";
+  });
   function judge(q) {
     var key = JSON.parse(q.dataset.key);
     if (key.kind === "choice") {
@@ -125,7 +182,8 @@ _CHECK_JS = """(function () {
     }
     var text = q.querySelector("input").value.trim().replace(",", ".");
     if (text === "" || isNaN(Number(text))) return null;
-    return Math.abs(Number(text) - key.answer) <= key.tolerance;
+    var expected = key.kind === "random" ? Number(q.dataset.answer) : key.answer;
+    return Math.abs(Number(text) - expected) <= key.tolerance + 1e-9 * Math.abs(expected);
   }
   questions.forEach(function (q) {
     q.querySelector("button").addEventListener("click", function () {

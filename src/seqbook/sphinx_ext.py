@@ -3,7 +3,10 @@
 Chapters are MyST Markdown notebooks. For each, jupytext writes the equivalent .ipynb
 (no outputs: "Run all" reproduces them) into `_sources/`, and the theme's download menu
 offers it. Scripts the theme stack adds twice (sphinx-thebe's config, which throws
-"already declared" in the browser) are kept once.
+"already declared" in the browser) are kept once. The exam pages (`book/exam/`) are
+generated from `book/exam/questions.yml`, so they are rebuilt when it changes, and the
+finished site gets the files those pages offer: the flashcards (HTML, Anki) and the
+book's mock exams (notebook, HTML, answer sheet).
 """
 from __future__ import annotations
 
@@ -39,7 +42,40 @@ def drop_duplicate_scripts(app, pagename, templatename, context, doctree):
     context["script_files"] = kept
 
 
+EXAM_BANK = "book/exam/questions.yml"
+
+
+def exam_pages_depend_on_the_bank(app, docname, source):
+    # ... and on the code that renders them: a change to either rebuilds the exam pages.
+    if docname.startswith("book/exam/"):
+        import seqbook.exam
+        import seqbook.quiz
+        app.env.note_dependency(str(Path(app.srcdir) / EXAM_BANK))
+        for code in [*Path(seqbook.exam.__file__).parent.glob("*.py"), Path(seqbook.quiz.__file__)]:
+            app.env.note_dependency(str(code))
+
+
+def exam_pages_load_mathjax(app, pagename, templatename, context, doctree):
+    # Their math sits in generated HTML, which Sphinx does not see: load MathJax anyway.
+    if pagename.startswith("book/exam/"):
+        app.env.get_domain("math").data["has_equations"][pagename] = True
+
+
+def write_exam_files(app, exception):
+    if exception is not None or app.builder.format != "html" or not (Path(app.srcdir) / EXAM_BANK).is_file():
+        return
+    from seqbook.exam import bank, flashcards, mock
+
+    questions = bank.load(Path(app.srcdir) / EXAM_BANK)
+    out = Path(app.outdir) / "book" / "exam"
+    flashcards.write(out, questions)
+    mock.write_book_files(out / "mock", questions)
+
+
 def setup(app):
+    app.connect("source-read", exam_pages_depend_on_the_bank)
+    app.connect("html-page-context", exam_pages_load_mathjax, priority=400)
+    app.connect("build-finished", write_exam_files)
     app.connect("html-page-context", offer_notebook_download, priority=400)
     app.connect("html-page-context", drop_duplicate_scripts, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

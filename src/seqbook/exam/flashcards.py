@@ -1,0 +1,91 @@
+"""Flashcards of the question bank: a printable HTML card sheet and an Anki deck.
+
+The card sheet puts each question (front) beside its model answer (back); printed double
+sided and cut, or read on a phone, it is a deck of revision cards. The Anki deck
+(`genanki`) has one note per question, with the question id as the stable note GUID so a
+re-imported deck updates the cards instead of duplicating them.
+"""
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+from seqbook.exam.bank import Bank, load
+from seqbook.exam.render import markdown_html, points_text
+
+CSS = """
+.seqbook-cards { display: grid; grid-template-columns: 1fr 1fr; gap: 0; }
+.seqbook-card { border: 1px dashed #999; padding: 0.8em 1em; min-height: 9em; overflow-wrap: anywhere; }
+.seqbook-card-front { background: #f6f8fa; }
+.seqbook-card-meta { font-size: 0.8em; color: #555; margin: 0 0 0.4em 0; }
+@media print {
+  .seqbook-card { break-inside: avoid; page-break-inside: avoid; }
+  .seqbook-card-front { background: none; }
+}
+"""
+
+ANKI_MODEL_ID = 1607392319  # fixed: Anki recognises the note type on re-import
+ANKI_DECK_ID = 2059400110
+
+
+def cards_html(bank: Bank | None = None) -> str:
+    """The card sheet as an HTML fragment with its CSS: front (question) | back (answer)."""
+    bank = bank or load()
+    rows = []
+    for t in bank.topics:
+        for q in bank.by_topic(t.slug):
+            meta = (f'<p class="seqbook-card-meta">{html.escape(q.id)} · {html.escape(t.title)} · '
+                    f'{points_text(q.points)}</p>')
+            rows.append(f'<div class="seqbook-card seqbook-card-front">{meta}{markdown_html(q.question)}</div>'
+                        f'<div class="seqbook-card seqbook-card-back">{meta}{markdown_html(q.answer)}</div>')
+    return (f'<style>{CSS}</style><div class="seqbook-cards mathjax_process">{"".join(rows)}</div>')
+
+
+def write_html(out: Path | str = ".", bank: Bank | None = None) -> Path:
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "seqbook-flashcards.html"
+    path.write_text(
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>seqbook flashcards</title>'
+        '<style>body { font-family: system-ui, sans-serif; margin: 1em; line-height: 1.45; }</style>'
+        '</head><body><h1>seqbook flashcards</h1><p>Question on the left, answer on the right; '
+        'math in TeX notation. Print, fold along the middle, cut.</p>'
+        f'{cards_html(bank)}</body></html>\n', encoding="utf-8")
+    return path
+
+
+def write_anki(out: Path | str = ".", bank: Bank | None = None) -> Path:
+    """The bank as an Anki deck (.apkg); needs `genanki`. Math uses Anki's \\( \\) MathJax."""
+    import genanki
+
+    bank = bank or load()
+    model = genanki.Model(
+        ANKI_MODEL_ID, "seqbook exam question",
+        fields=[{"name": "Id"}, {"name": "Topic"}, {"name": "Question"}, {"name": "Answer"}],
+        templates=[{"name": "Card 1",
+                    "qfmt": '<div class="meta">{{Id}} · {{Topic}}</div>{{Question}}',
+                    "afmt": '{{FrontSide}}<hr id="answer">{{Answer}}'}],
+        css=".card { font-family: sans-serif; font-size: 18px; text-align: left; } .meta { color: #666; font-size: 13px; }")
+    deck = genanki.Deck(ANKI_DECK_ID, "seqbook: sequence models exam")
+    titles = {t.slug: t.title for t in bank.topics}
+    for q in bank.questions:
+        deck.add_note(genanki.Note(
+            model=model, guid=genanki.guid_for("seqbook", q.id),
+            fields=[q.id, titles[q.topic], markdown_html(q.question), markdown_html(q.answer)],
+            tags=[f"seqbook::{q.topic}"]))
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "seqbook-flashcards.apkg"
+    genanki.Package(deck).write_to_file(str(path))
+    return path
+
+
+def write(out: Path | str = ".", bank: Bank | None = None) -> list[Path]:
+    """Write the card sheet, and the Anki deck when genanki is installed."""
+    bank = bank or load()
+    paths = [write_html(out, bank)]
+    try:
+        import genanki  # noqa: F401
+    except ImportError:
+        return paths
+    return paths + [write_anki(out, bank)]
