@@ -17,19 +17,20 @@ from seqbook.exam import bank, compute, flashcards, mock, render
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def seed_file() -> Path:
-    """`../shared/exam-questions.yml` beside the repository (a worktree: the shared copy)."""
-    for path in (ROOT.parent / "shared" / "exam-questions.yml", Path("/work/shared/exam-questions.yml")):
-        if path.is_file():
-            return path
-    pytest.skip("../shared/exam-questions.yml is not there")
+# The seed ids, copied from ../shared/exam-questions.yml into the repository so that the
+# coverage test runs wherever the repository is cloned.
+SEED_FILE = ROOT / "book" / "exam" / "seed-questions.yml"
+SHARED_FILE = ROOT.parent / "shared" / "exam-questions.yml"
 
 
 def seed_ids() -> list[str]:
-    for path in (ROOT.parent / "shared" / "exam-questions.yml", Path("/work/shared/exam-questions.yml")):
-        if path.is_file():
-            return [entry["id"] for entry in yaml.safe_load(path.read_text())]
-    return []
+    return [entry["id"] for entry in yaml.safe_load(SEED_FILE.read_text())]
+
+
+def test_seed_copy_is_current():
+    assert len(seed_ids()) == 82
+    if SHARED_FILE.is_file():  # beside the course's shared folder: the copy must equal it
+        assert SEED_FILE.read_text() == SHARED_FILE.read_text(), "update book/exam/seed-questions.yml"
 
 
 BANK = bank.load()
