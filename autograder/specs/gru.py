@@ -10,7 +10,7 @@ key and every gate's block of rows that is wrong.
 import numpy as np
 import torch
 
-from seqbook.grading.spec import Failure, Spec, as_array, as_dict, as_tuple, check_close
+from seqbook.grading.spec import Failure, Spec, as_array, as_dict, as_tuple, check_close, recurrent_sizes
 
 spec = Spec("gru")
 PARAMS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
@@ -33,12 +33,6 @@ COUNT_HINT = ("Count as PyTorch does: weight_ih (gH, D), weight_hh (gH, H) and B
 
 
 # ------------------------------------------------------------------ inputs
-def sizes(rng, n_random=2, max_T=12):
-    """(T, B, D, H): all ones, one with B = H = 1, one with every size > 1, and random ones."""
-    cases = [(1, 1, 1, 1), (int(rng.integers(2, 6)), 1, 2, 1), (int(rng.integers(2, 6)), 3, 2, 4)]
-    cases += [tuple(int(v) for v in (rng.integers(2, max_T), rng.integers(1, 4), rng.integers(1, 5),
-                                     rng.integers(2, 6))) for _ in range(n_random)]
-    return cases
 
 
 def problem(rng, T, B, D, H):
@@ -185,7 +179,7 @@ def gate_blocks(got, expected) -> str:
 @spec.test("test_gru_cell_forward")
 def cell_forward(student, rng):
     cases = []
-    for _, B, D, H in sizes(rng):
+    for _, B, D, H in recurrent_sizes(rng):
         X, h0, params, _ = problem(rng, 1, B, D, H)
         cases.append((f"gru_cell_forward with B={B}, D={D}, H={H}: h", X, h0, params,
                       torch_cell(X[0], h0, params)))
@@ -199,7 +193,7 @@ def cell_forward(student, rng):
 @spec.test("test_gru_forward")
 def forward(student, rng):
     cases = []
-    for T, B, D, H in sizes(rng):
+    for T, B, D, H in recurrent_sizes(rng):
         X, h0, params, dH = problem(rng, T, B, D, H)
         cases.append((f"gru_forward with T={T}, B={B}, D={D}, H={H}: H", X, h0, params,
                       torch_gradients(X, h0, params, dH)[0]))
@@ -212,7 +206,7 @@ def forward(student, rng):
 
 @spec.test("test_gru_backward")
 def backward(student, rng):
-    for T, B, D, H in sizes(rng):
+    for T, B, D, H in recurrent_sizes(rng):
         X, h0, params, dH = problem(rng, T, B, D, H)
         states, expected = torch_gradients(X, h0, params, dH)
         out, kept = student.call("gru_forward", X, h0, params, keep=True)

@@ -10,7 +10,7 @@ fails), and by reproducibility from the generator it is given.
 import numpy as np
 import torch
 
-from seqbook.grading.spec import Failure, Spec, as_array, as_dict, as_tuple, check_close
+from seqbook.grading.spec import Failure, Spec, as_array, as_dict, as_tuple, check_close, recurrent_sizes
 
 spec = Spec("lstm")
 PARAMS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
@@ -36,12 +36,6 @@ TIME_NOTE = ("Your gradients were right for T=1 but not here (T={T}): what flows
 
 
 # ---------------------------------------------------------------------------- problems
-def sizes(rng, n_random=2, max_T=10):
-    """(T, B, D, H): all ones, one with B = H = 1, one with every size > 1, and random ones."""
-    cases = [(1, 1, 1, 1), (int(rng.integers(2, 6)), 1, 2, 1), (int(rng.integers(2, 6)), 3, 2, 4)]
-    cases += [tuple(int(v) for v in (rng.integers(2, max_T), rng.integers(1, 4), rng.integers(1, 5),
-                                     rng.integers(1, 6))) for _ in range(n_random)]
-    return cases
 
 
 def problem(rng, T, B, D, H):
@@ -235,7 +229,7 @@ def sigmoid(student, rng):
 
 @spec.test("test_lstm_cell_forward")
 def cell_forward(student, rng):
-    for _, B, D, H in sizes(rng):
+    for _, B, D, H in recurrent_sizes(rng, max_T=10, min_H=1):
         _, h_prev, c_prev, params, _ = problem(rng, 1, B, D, H)
         x = rng.standard_normal((B, D))
         h, c = torch_cell(x, h_prev, c_prev, params)
@@ -250,7 +244,7 @@ def cell_forward(student, rng):
 
 @spec.test("test_lstm_forward")
 def forward(student, rng):
-    for T, B, D, H in sizes(rng):
+    for T, B, D, H in recurrent_sizes(rng, max_T=10, min_H=1):
         X, h0, c0, params, dH = problem(rng, T, B, D, H)
         expected, (h_T, c_T), _ = torch_lstm(X, h0, c0, params, dH)
         name = f"lstm_forward with T={T}, B={B}, D={D}, H={H}"
@@ -264,7 +258,7 @@ def forward(student, rng):
 @spec.test("test_lstm_backward")
 def backward(student, rng):
     passed_T1 = False
-    for T, B, D, H in sizes(rng):
+    for T, B, D, H in recurrent_sizes(rng, max_T=10, min_H=1):
         X, h0, c0, params, dH = problem(rng, T, B, D, H)
         expected_H, _, expected = torch_lstm(X, h0, c0, params, dH)
         value, kept = student.call("lstm_forward", X, h0, c0, params, keep=True)

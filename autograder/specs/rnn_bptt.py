@@ -7,7 +7,7 @@ plus random sizes.
 import numpy as np
 
 from seqbook import torch_reference
-from seqbook.grading.spec import Failure, Spec, as_dict, as_tuple, check_close
+from seqbook.grading.spec import Failure, Spec, as_dict, as_tuple, check_close, recurrent_sizes
 
 spec = Spec("rnn_bptt")
 PARAMS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
@@ -23,12 +23,6 @@ TRUNCATED_HINT = ("Typical causes: an error propagated tau+1 or tau-1 steps (cou
                   "step as one), the window not clipped at the first step, or h0 never reached.")
 
 
-def sizes(rng, n_random=2, max_T=12):
-    """(T, B, D, H): all ones, one with B = H = 1, one with every size > 1, and random ones."""
-    cases = [(1, 1, 1, 1), (int(rng.integers(2, 6)), 1, 2, 1), (int(rng.integers(2, 6)), 3, 2, 4)]
-    cases += [tuple(int(v) for v in (rng.integers(2, max_T), rng.integers(1, 4), rng.integers(1, 5),
-                                     rng.integers(2, 6))) for _ in range(n_random)]
-    return cases
 
 
 def problem(rng, T, B, D, H):
@@ -46,7 +40,7 @@ def check_grads(name, grads, expected, hint):
 
 @spec.test("test_rnn_forward")
 def forward(student, rng):
-    for T, B, D, H in sizes(rng):
+    for T, B, D, H in recurrent_sizes(rng):
         X, h0, params, dH = problem(rng, T, B, D, H)
         expected, _ = torch_reference.rnn_gradients(X, h0, params, dH)
         out = as_tuple(student.call("rnn_forward", X, h0, params), 2, "rnn_forward")
@@ -55,7 +49,7 @@ def forward(student, rng):
 
 @spec.test("test_rnn_backward")
 def backward(student, rng):
-    for T, B, D, H in sizes(rng):
+    for T, B, D, H in recurrent_sizes(rng):
         X, h0, params, dH = problem(rng, T, B, D, H)
         _, expected = torch_reference.rnn_gradients(X, h0, params, dH)
         _, kept = student.call("rnn_forward", X, h0, params, keep=True)
@@ -65,7 +59,7 @@ def backward(student, rng):
 
 @spec.test("test_rnn_rtrl_gradient")
 def rtrl(student, rng):
-    for T, B, D, H in sizes(rng, max_T=9):
+    for T, B, D, H in recurrent_sizes(rng, max_T=9):
         X, h0, params, dH = problem(rng, T, B, D, H)
         _, expected = torch_reference.rnn_gradients(X, h0, params, dH)
         expected.pop("X")
@@ -75,7 +69,7 @@ def rtrl(student, rng):
 
 @spec.test("test_truncated_bptt_gradient")
 def truncated(student, rng):
-    for T, B, D, H in sizes(rng):
+    for T, B, D, H in recurrent_sizes(rng):
         X, h0, params, dH = problem(rng, T, B, D, H)
         for tau in sorted({1, 2, 3, T, T + 2}):
             expected = torch_reference.truncated_rnn_gradients(X, h0, params, dH, tau)

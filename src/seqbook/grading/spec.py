@@ -61,6 +61,15 @@ class Student:
         return (reply.value, ref) if keep else reply.value
 
 
+def recurrent_sizes(rng, n_random: int = 2, max_T: int = 12, min_H: int = 2) -> list[tuple[int, ...]]:
+    """(T, B, D, H) cases for a recurrent model: all ones, one with B = H = 1, one with every
+    size > 1, and `n_random` drawn from the student's generator."""
+    cases = [(1, 1, 1, 1), (int(rng.integers(2, 6)), 1, 2, 1), (int(rng.integers(2, 6)), 3, 2, 4)]
+    cases += [tuple(int(v) for v in (rng.integers(2, max_T), rng.integers(1, 4), rng.integers(1, 5),
+                                     rng.integers(min_H, 6))) for _ in range(n_random)]
+    return cases
+
+
 def as_array(value, name: str, shape: tuple | None = None) -> np.ndarray:
     """The student's value as plain float64, or a Failure saying what it was instead."""
     if isinstance(value, dict) and "__obj__" in value:
