@@ -186,7 +186,11 @@ def test_bad_input_gets_clear_messages_and_the_rest_is_graded(tmp_path, notebook
     (subs / "old" / f"{ASSIGNMENT}.ipynb").write_text(__import__("json").dumps(nb3))
     (subs / "huge").mkdir()
     with open(subs / "huge" / f"{ASSIGNMENT}.ipynb", "wb") as handle:
-        handle.truncate(MAX_NOTEBOOK_BYTES + 1)  # sparse: 20 MiB + 1 without writing them
+        handle.truncate(100 * 2**20)  # a 100 MB notebook (sparse: nothing written)
+    not_utf8 = os.fsencode(subs) + b"/j\xf6rg"  # a Latin-1 folder name, invalid as UTF-8
+    os.mkdir(not_utf8)
+    with open(not_utf8 + f"/{ASSIGNMENT}.ipynb".encode(), "wb") as handle:
+        handle.write(notebooks["correct"])
     bomb = tmp_path / "bomb.zip"
     with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("zed/rnn_bptt.ipynb", b"\0" * (10 * 2**20))
@@ -196,13 +200,14 @@ def test_bad_input_gets_clear_messages_and_the_rest_is_graded(tmp_path, notebook
     result = seqbook("grade", ASSIGNMENT, str(subs), "--course", str(course), "--workers", "2")
     assert result.returncode == 0, result.stderr[-3000:]
     out = result.stdout
-    assert "huge/rnn_bptt.ipynb: is 20 MiB, more than 20 MiB" in out
+    assert "huge/rnn_bptt.ipynb: is 100 MiB, more than 20 MiB" in out
     rows = csv_rows(course)
     assert rows["ana"]["score"] == "100" and rows["x" * 55 + "_" + rows_key_hash(rows)]["score"] == "100"
     assert rows["nobook"]["status"] == "ungradable" and "no rnn_bptt.ipynb" in rows["nobook"]["message"]
     assert "2 notebooks and none named" in rows["twice"]["message"]
     assert rows["latin1"]["status"] == "ungradable" and "UTF-8" in rows["latin1"]["message"]
     assert rows["old"]["status"] == "ungradable"
+    assert rows["j_rg"]["score"] == "100"  # the folder name made safe
     result = seqbook("grade", ASSIGNMENT, str(bomb), "--course", str(course))
     assert result.returncode == 0, result.stderr[-3000:]
     assert "like a zip bomb" in result.stdout and "unsafe path" in result.stdout
@@ -310,3 +315,17 @@ def test_students_check_their_notebook(tmp_path, notebooks):
     spec = engine.load_spec(ROOT / "autograder" / "specs" / f"{ASSIGNMENT}.py")
     plain = engine.grade_submission(notebooks["wrong"], release, spec, "practice", os.getuid(), isolate=False)
     assert plain.score == 70
+
+
+def test_a_changed_spec_or_release_changes_the_grading_version(tmp_path):
+    from seqbook.grading.ledger import grading_version
+    spec, release = tmp_path / "spec.py", tmp_path / "release.ipynb"
+    spec.write_text("spec = 1\n")
+    release.write_text("{}")
+    before = grading_version(spec, release)
+    spec.write_text("spec = 2\n")
+    assert grading_version(spec, release) != before  # so every submission is graded again
+    spec.write_text("spec = 1\n")
+    assert grading_version(spec, release) == before
+    release.write_text("{ }")
+    assert grading_version(spec, release) != before
