@@ -11,10 +11,9 @@ import threading
 from urllib.parse import urlparse
 
 import pytest
+from playwright import sync_api as playwright
 
 from test_book import CHAPTER_IDS
-
-playwright = pytest.importorskip("playwright.sync_api")
 
 CHROMIUM = "/usr/bin/chromium"
 # Without the background-networking flags Chromium keeps calling Google's hosts.

@@ -9,7 +9,6 @@ import pytest
 from seqbook.exam import bank, compute
 from test_browser import browser, open_page, site  # noqa: F401 (fixtures)
 
-pytest.importorskip("playwright.sync_api")
 
 BANK = bank.load()
 PAGES = ["book/exam/index", *[f"book/exam/{t.slug}" for t in BANK.topics],

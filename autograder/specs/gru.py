@@ -10,7 +10,8 @@ key and every gate's block of rows that is wrong.
 import numpy as np
 import torch
 
-from seqbook.grading.spec import Failure, Spec, as_array, as_dict, as_tuple, check_close, recurrent_sizes
+from seqbook.grading.spec import (Failure, Spec, as_array, as_dict, as_tuple, check_close, recurrent_params,
+                                  recurrent_sizes)
 
 spec = Spec("gru")
 PARAMS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
@@ -37,9 +38,7 @@ COUNT_HINT = ("Count as PyTorch does: weight_ih (gH, D), weight_hh (gH, H) and B
 
 def problem(rng, T, B, D, H):
     """X, h0, params (as PyTorch initialises them, stacked r, z, n) and an upstream gradient dH."""
-    k = 1 / np.sqrt(H)
-    params = {"weight_ih": rng.uniform(-k, k, (3 * H, D)), "weight_hh": rng.uniform(-k, k, (3 * H, H)),
-              "bias_ih": rng.uniform(-k, k, 3 * H), "bias_hh": rng.uniform(-k, k, 3 * H)}
+    params = recurrent_params(rng, 3, D, H)
     return rng.standard_normal((T, B, D)), rng.standard_normal((B, H)), params, rng.standard_normal((T, B, H))
 
 

@@ -10,7 +10,8 @@ fails), and by reproducibility from the generator it is given.
 import numpy as np
 import torch
 
-from seqbook.grading.spec import Failure, Spec, as_array, as_dict, as_tuple, check_close, recurrent_sizes
+from seqbook.grading.spec import (Failure, Spec, as_array, as_dict, as_tuple, check_close, recurrent_params,
+                                  recurrent_sizes)
 
 spec = Spec("lstm")
 PARAMS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
@@ -39,9 +40,7 @@ TIME_NOTE = ("Your gradients were right for T=1 but not here (T={T}): what flows
 
 
 def problem(rng, T, B, D, H):
-    k = 1 / np.sqrt(H)
-    params = {"weight_ih": rng.uniform(-k, k, (4 * H, D)), "weight_hh": rng.uniform(-k, k, (4 * H, H)),
-              "bias_ih": rng.uniform(-k, k, 4 * H), "bias_hh": rng.uniform(-k, k, 4 * H)}
+    params = recurrent_params(rng, 4, D, H)
     return (rng.standard_normal((T, B, D)), rng.standard_normal((B, H)), rng.standard_normal((B, H)),
             params, rng.standard_normal((T, B, H)))
 

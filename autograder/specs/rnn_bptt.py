@@ -7,7 +7,8 @@ plus random sizes.
 import numpy as np
 
 from seqbook import torch_reference
-from seqbook.grading.spec import Failure, Spec, as_dict, as_tuple, check_close, recurrent_sizes
+from seqbook.grading.spec import (Failure, Spec, as_dict, as_tuple, check_close, recurrent_params,
+                                  recurrent_sizes)
 
 spec = Spec("rnn_bptt")
 PARAMS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
@@ -26,9 +27,7 @@ TRUNCATED_HINT = ("Typical causes: an error propagated tau+1 or tau-1 steps (cou
 
 
 def problem(rng, T, B, D, H):
-    k = 1 / np.sqrt(H)
-    params = {"weight_ih": rng.uniform(-k, k, (H, D)), "weight_hh": rng.uniform(-k, k, (H, H)),
-              "bias_ih": rng.uniform(-k, k, H), "bias_hh": rng.uniform(-k, k, H)}
+    params = recurrent_params(rng, 1, D, H)
     return rng.standard_normal((T, B, D)), rng.standard_normal((B, H)), params, rng.standard_normal((T, B, H))
 
 

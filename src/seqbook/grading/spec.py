@@ -70,6 +70,13 @@ def recurrent_sizes(rng, n_random: int = 2, max_T: int = 12, min_H: int = 2) -> 
     return cases
 
 
+def recurrent_params(rng, gates: int, D: int, H: int) -> dict[str, np.ndarray]:
+    """PyTorch's initialisation U(-1/sqrt(H), 1/sqrt(H)) of an RNN (gates=1), GRU (3) or LSTM (4)."""
+    k = 1 / np.sqrt(H)
+    return {"weight_ih": rng.uniform(-k, k, (gates * H, D)), "weight_hh": rng.uniform(-k, k, (gates * H, H)),
+            "bias_ih": rng.uniform(-k, k, gates * H), "bias_hh": rng.uniform(-k, k, gates * H)}
+
+
 def as_array(value, name: str, shape: tuple | None = None) -> np.ndarray:
     """The student's value as plain float64, or a Failure saying what it was instead."""
     if isinstance(value, dict) and "__obj__" in value:
