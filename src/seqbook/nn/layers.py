@@ -205,31 +205,9 @@ def stacked_backward(cell_backward, d_output: np.ndarray, dh_n, cache: dict):
     num_layers, H = cache["num_layers"], cache["H"]
     suffixes = _suffixes(cache["bidirectional"])
     n_dirs, n_state_arrays = len(suffixes), cache["n_state_arrays"]
-    T, B, _ = cache["X_shape"]
-    d_output = np.asarray(d_output)
-    given_shape = d_output.shape
-    if d_output.ndim != 3:
-        raise ValueError(f"d_output must have the shape of output (3 dimensions), "
-                         f"got {given_shape}")
-    if cache["batch_first"]:
-        d_output = d_output.swapaxes(0, 1)  # (T, B, num_directions * H)
-    if d_output.shape != (T, B, n_dirs * H):
-        expected = (B, T, n_dirs * H) if cache["batch_first"] else (T, B, n_dirs * H)
-        raise ValueError(f"d_output must have the shape of output {expected}, "
-                         f"got {given_shape}")
-    n_states = num_layers * n_dirs
-    if dh_n is None:
-        dh_n = (None,) * n_state_arrays
-    elif not isinstance(dh_n, tuple):
-        dh_n = (dh_n,)
-    if len(dh_n) != n_state_arrays:
-        what = "a tuple (dh_n, dc_n)" if n_state_arrays == 2 else "one array"
-        raise ValueError(f"dh_n must be {what} for this cell")
-    dh_n = tuple(np.zeros((n_states, B, H), d_output.dtype) if d is None else np.asarray(d)
-                 for d in dh_n)
-    for name, d in zip(("dh_n", "dc_n"), dh_n):
-        if d.shape != (n_states, B, H):
-            raise ValueError(f"{name} must have shape {(n_states, B, H)}, got {d.shape}")
+    B = cache["X_shape"][1]
+    d_output = _output_error(d_output, cache, n_dirs)
+    dh_n = _final_state_errors(dh_n, n_state_arrays, (num_layers * n_dirs, B, H), d_output.dtype)
     grads = {}
     d_states0 = [np.empty_like(d) for d in dh_n]
     d_layer_output = d_output  # error at the current layer's output (T, B, dirs * H)
@@ -237,18 +215,10 @@ def stacked_backward(cell_backward, d_output: np.ndarray, dh_n, cache: dict):
         d_input = None
         for d, suffix in enumerate(suffixes):
             s = k * n_dirs + d
-            # this direction's slice of the concatenated output, in its own time order
-            dH = d_layer_output[:, :, d * H:(d + 1) * H]
-            dH = dH[::-1].copy() if suffix else dH.copy()
-            cell_cache = cache["caches"][k][d]
-            if n_state_arrays == 2:
-                step = cell_backward(dH, cell_cache, dh_n[0][s], dh_n[1][s])
-            else:
-                # h_T = H[-1]: the error at the final state joins the error at the last step
-                dH[-1] += dh_n[0][s]
-                step = cell_backward(dH, cell_cache)
-            # back through the flip of the reverse direction's input
-            dX = step["X"][::-1] if suffix else step["X"]
+            # this direction's slice of the concatenated output
+            dH = d_layer_output[:, :, d * H:(d + 1) * H]  # (T, B, H)
+            dX, step = _direction_backward(cell_backward, dH, cache["caches"][k][d],
+                                           [d_n[s] for d_n in dh_n], reverse=bool(suffix))
             # layer k's input fed both directions: their errors add
             d_input = dX if d_input is None else d_input + dX
             for j, name in enumerate(("h0", "c0")[:n_state_arrays]):
@@ -263,3 +233,52 @@ def stacked_backward(cell_backward, d_output: np.ndarray, dh_n, cache: dict):
     if n_state_arrays == 2:
         grads["c0"] = d_states0[1]
     return grads
+
+
+def _direction_backward(cell_backward, dH: np.ndarray, cell_cache, final_errors: list, reverse: bool):
+    """BPTT of one layer in one direction, given the error ``dH (T, B, H)`` at its outputs in
+    t order and the errors at its final state(s); returns the error at its input and the
+    cell's gradients."""
+    dH = dH[::-1].copy() if reverse else dH.copy()  # the direction's own time order
+    if len(final_errors) == 2:
+        step = cell_backward(dH, cell_cache, *final_errors)  # LSTM: dh_T, dc_T
+    else:
+        dH[-1] += final_errors[0]  # h_T = H[-1]: its error joins the error at the last step
+        step = cell_backward(dH, cell_cache)
+    # back through the flip of the reverse direction's input
+    dX = step["X"][::-1] if reverse else step["X"]
+    return dX, step
+
+
+def _output_error(d_output, cache: dict, n_dirs: int) -> np.ndarray:
+    """``d_output`` checked against the forward output's shape, in (T, B, dirs * H) order."""
+    T, B, _ = cache["X_shape"]
+    H = cache["H"]
+    d_output = np.asarray(d_output)
+    given_shape = d_output.shape
+    if d_output.ndim != 3:
+        raise ValueError(f"d_output must have the shape of output (3 dimensions), "
+                         f"got {given_shape}")
+    if cache["batch_first"]:
+        d_output = d_output.swapaxes(0, 1)  # (T, B, num_directions * H)
+    if d_output.shape != (T, B, n_dirs * H):
+        expected = (B, T, n_dirs * H) if cache["batch_first"] else (T, B, n_dirs * H)
+        raise ValueError(f"d_output must have the shape of output {expected}, "
+                         f"got {given_shape}")
+    return d_output
+
+
+def _final_state_errors(dh_n, n_state_arrays: int, shape: tuple, dtype) -> tuple:
+    """``dh_n`` (or ``(dh_n, dc_n)``) as a tuple of arrays of ``shape``; None means zeros."""
+    if dh_n is None:
+        dh_n = (None,) * n_state_arrays
+    elif not isinstance(dh_n, tuple):
+        dh_n = (dh_n,)
+    if len(dh_n) != n_state_arrays:
+        what = "a tuple (dh_n, dc_n)" if n_state_arrays == 2 else "one array"
+        raise ValueError(f"dh_n must be {what} for this cell")
+    dh_n = tuple(np.zeros(shape, dtype) if d is None else np.asarray(d) for d in dh_n)
+    for name, d in zip(("dh_n", "dc_n"), dh_n):
+        if d.shape != shape:
+            raise ValueError(f"{name} must have shape {shape}, got {d.shape}")
+    return dh_n
