@@ -1,8 +1,10 @@
 """Shared fixtures: the repository root, the built book (built once per test run, also when
 pytest-xdist runs the tests in several processes), the site served on localhost and Chromium.
 
-Under pytest-xdist each worker process gets one BLAS/OpenMP thread: N workers x N threads
-would oversubscribe N cores.
+`make test` runs the tests in one pytest-xdist worker process per core (`-n auto --dist
+loadgroup`). Each worker gets one BLAS/OpenMP thread (N workers x N threads would
+oversubscribe N cores), and the tests that share a module-scoped fixture of their own module
+run on one worker, so that it is computed once.
 """
 import fcntl
 import functools
@@ -22,6 +24,14 @@ ROOT = Path(__file__).resolve().parents[1]
 if "PYTEST_XDIST_WORKER" in os.environ:  # before numpy and torch are imported
     for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(name, "1")
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        module = item.getparent(pytest.Module).nodeid
+        if any(fixture.scope == "module" and fixture.baseid == module
+               for fixtures in item._fixtureinfo.name2fixturedefs.values() for fixture in fixtures):
+            item.add_marker(pytest.mark.xdist_group(module))
 
 
 @pytest.fixture(scope="session")
