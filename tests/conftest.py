@@ -3,8 +3,9 @@ pytest-xdist runs the tests in several processes), the site served on localhost 
 
 `make test` runs the tests in one pytest-xdist worker process per core (`-n auto --dist
 loadgroup`). Each worker gets one BLAS/OpenMP thread (N workers x N threads would
-oversubscribe N cores), and the tests that share a module-scoped fixture of their own module
-run on one worker, so that it is computed once.
+oversubscribe N cores); the tests that share a module-scoped fixture of their own module
+run on one worker, so that it is computed once; the tests that need the built book come
+first, so that the build starts at once.
 """
 import fcntl
 import functools
@@ -27,6 +28,8 @@ if "PYTEST_XDIST_WORKER" in os.environ:  # before numpy and torch are imported
 
 
 def pytest_collection_modifyitems(items):
+    # The book build and the browser tests after it are the longest chain: start it first.
+    items.sort(key=lambda item: "built_book" not in item.fixturenames)
     for item in items:
         module = item.getparent(pytest.Module).nodeid
         if any(fixture.scope == "module" and fixture.baseid == module
