@@ -11,10 +11,12 @@ command of `make book` (`jupyter-book build . -W -n --keep-going`):
 Prints, per run, the wall-clock time, the CPU time of the build and everything it started
 (user + system), CPU/wall (the cores kept busy on average) and the ratios serial/parallel.
 Then it compares every code cell's outputs of the two cold builds (text exactly, images by
-their bytes) and lists the cells that differ. Wall-clock figures are only comparable inside
+their bytes, after replacing the random ids of widgets and quizzes) and lists the cells that
+differ: those that measure time (the cost plots) differ from run to run anyway. Wall-clock figures are only comparable inside
 one run on the same machine; on a shared, loaded machine CPU time is the steadier figure.
 Run: .venv/bin/python benchmarks/book_build.py [workers]
 """
+import json
 import os
 import re
 import resource
@@ -29,6 +31,7 @@ from jupyter_cache import get_cache
 
 ROOT = Path(__file__).resolve().parents[1]
 JUPYTER_BOOK = Path(sys.executable).with_name("jupyter-book")
+RANDOM_IDS = re.compile(r'seqbook-(?:widget|quiz)-[0-9a-f]{8}|"model_id": "[0-9a-f]{32}"')
 NOT_COPIED = shutil.ignore_patterns(".git", ".venv", "_build", "node_modules", "__pycache__", ".pytest_cache")
 
 
@@ -57,8 +60,9 @@ def outputs(folder: Path) -> dict:
         cells = cache.get_cache_bundle(record.pk).nb.cells
         for number, cell in enumerate(cells, 1):
             if cell.cell_type == "code":
-                found[chapter, number] = [{k: v for k, v in output.items() if k != "execution_count"}
-                                          for output in cell.outputs]
+                found[chapter, number] = [RANDOM_IDS.sub("<id>", json.dumps(
+                    {k: v for k, v in output.items() if k != "execution_count"}, sort_keys=True))
+                    for output in cell.outputs]
     return found
 
 

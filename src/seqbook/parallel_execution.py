@@ -86,12 +86,11 @@ class Workers:
             (Path(folder) / "job.json").write_text(json.dumps(job))
             with self.lock:
                 if self.stopped:
-                    return notebook, 0.0, {"cell": None, "line": None, "error": "not executed: the build stopped"}
+                    return notebook, 0.0, not_run("the build stopped")
                 process = subprocess.Popen([sys.executable, "-m", __name__, folder], env=ONE_THREAD | os.environ)
                 self.processes.add(process)
             if process.wait() != 0:
-                return notebook, 0.0, {"cell": None, "line": None,
-                                       "error": f"the worker process exited with status {process.returncode}"}
+                return notebook, 0.0, not_run(f"the worker process exited with status {process.returncode}")
             result = json.loads((Path(folder) / "result.json").read_text())
         return nbformat.from_dict(result["notebook"]), result["seconds"], result["failure"]
 
@@ -158,6 +157,10 @@ def failure(notebook, error) -> dict:
     return {"cell": None if index is None else index + 1,
             "line": lines[index] + 1 if index is not None and index < len(lines) else None,
             "error": re.sub(r"\x1b\[[0-9;]*m", "", str(error))}  # without terminal colours
+
+
+def not_run(reason: str) -> dict:
+    return {"cell": None, "line": None, "error": reason}
 
 
 def main(folder: str):
