@@ -36,8 +36,9 @@ book: setup
 	$(BIN)/jupyter-book build . -W -n --keep-going
 	@echo "The book is at file://$(CURDIR)/_build/html/index.html"
 
+# One pytest-xdist worker per core; tests sharing a module's fixture stay on one (tests/conftest.py).
 test: setup system-deps
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadgroup
 
 # Regenerate the student notebooks (exercises/) from the instructor notebooks (solutions/).
 exercises: setup

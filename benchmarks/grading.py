@@ -5,7 +5,7 @@ hostile (patching numpy; a fork bomb) ones: stock nbgrader sequentially with a k
 notebook and no sandbox, `seqbook grade --workers 2` with a sandbox per submission.
 Prints submissions per minute for both and the ratio, then seqbook's seconds per
 submission for classes of 10, 50 and 200 (it should stay flat: one writer, no per-class
-cost). Run: .venv/bin/python benchmarks/grading.py [class sizes...]
+cost). Run from the repository root: .venv/bin/python -m benchmarks.grading [class sizes...]
 """
 import subprocess
 import sys
@@ -15,9 +15,9 @@ from pathlib import Path
 
 import nbformat
 
+from tests.nbgrader_course import Course, fill_in, solution_code
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
-from nbgrader_course import Course, fill_in, solution_code  # noqa: E402
 
 FORK_BOMB = "import os, time\nfor _ in range(200):\n    if os.fork() == 0:\n        time.sleep(5)\n        os._exit(0)\n"
 

@@ -1,7 +1,7 @@
 """Train the two copy-task models of the seq2seq and attention chapters and save their weights.
 
-    PYTHONPATH=src python scripts/train_seq2seq.py            # the book's models (minutes)
-    PYTHONPATH=src python scripts/train_seq2seq.py --steps 5 --out /tmp/tiny.pt   # smoke test
+    .venv/bin/python scripts/train_seq2seq.py            # the book's models (minutes)
+    .venv/bin/python scripts/train_seq2seq.py --steps 5 --out /tmp/tiny.pt   # smoke test
 
 Trains a GRU encoder-decoder without attention and the same model with Bahdanau attention
 (``seqbook.experiments.seq2seq``), seeded, on one CPU thread, and writes both state_dicts

@@ -1,7 +1,7 @@
 """The website builds strictly (any warning or failing cell fails) and is complete and offline."""
 import re
 
-import yaml
+from pages import toc_files
 
 # Exam ids each chapter must teach (../shared/exam-questions.yml); grows with the book.
 CHAPTER_IDS = {
@@ -28,14 +28,6 @@ CHAPTER_IDS = {
     "book/training/regularization": ["T002-08", "Q000-02", "Q004-04", "Q004-05"],
     "book/training/lstm_in_practice": ["Q000-12", "Q000-14", "Q004-06"],
 }
-
-
-def toc_files(repo_root):
-    toc = yaml.safe_load((repo_root / "_toc.yml").read_text())
-    files = [toc["root"]]
-    for part in toc.get("parts", []):
-        files += [chapter["file"] for chapter in part["chapters"]]
-    return files
 
 
 def test_every_toc_entry_has_a_page(built_book, repo_root):

@@ -5,57 +5,9 @@ image that did not load, or math MathJax did not typeset. Every widget control m
 the figure when moved, and every quiz must judge an answer. Screenshots of every page are
 saved under `_build/screenshots/` for people to look at.
 """
-import functools
-import http.server
-import threading
-from urllib.parse import urlparse
-
 import pytest
-from playwright import sync_api as playwright
 
-from test_book import CHAPTER_IDS
-
-CHROMIUM = "/usr/bin/chromium"
-# Without the background-networking flags Chromium keeps calling Google's hosts.
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
-@pytest.fixture(scope="module")
-def site(built_book):
-    handler = functools.partial(QuietHandler, directory=str(built_book))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-
-
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-def open_page(browser, url):
-    """Load `url` offline; return the page and the list of problems seen while loading."""
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    problems = []
-    page.route("**/*", lambda route: route.continue_() if urlparse(route.request.url).hostname == "127.0.0.1"
-               else (problems.append(f"outside request: {route.request.url}"), route.abort()))
-    page.on("console", lambda msg: msg.type == "error" and problems.append(f"console: {msg.text}"))
-    page.on("pageerror", lambda error: problems.append(f"exception: {error}"))
-    page.on("requestfailed", lambda request: problems.append(f"failed: {request.url}"))
-    page.on("response", lambda response: response.status >= 400
-            and problems.append(f"HTTP {response.status}: {response.url}"))
-    page.goto(url, wait_until="networkidle")
-    return page, problems
+from pages import CHAPTERS, open_page
 
 
 def test_every_page_loads_offline_without_errors(browser, site, built_book):
@@ -77,7 +29,7 @@ def test_every_page_loads_offline_without_errors(browser, site, built_book):
         assert not problems, f"{name}: {problems}"
 
 
-@pytest.mark.parametrize("chapter", list(CHAPTER_IDS))
+@pytest.mark.parametrize("chapter", CHAPTERS)
 def test_every_widget_control_changes_the_figure(browser, site, chapter):
     page, problems = open_page(browser, f"{site}/{chapter}.html")
     widgets = page.locator(".seqbook-widget")
@@ -108,7 +60,7 @@ def site_shot_dir(page):
     return Path(__file__).resolve().parents[1] / "_build" / "screenshots"
 
 
-@pytest.mark.parametrize("chapter", list(CHAPTER_IDS))
+@pytest.mark.parametrize("chapter", CHAPTERS)
 def test_every_quiz_question_judges_answers(browser, site, chapter):
     page, problems = open_page(browser, f"{site}/{chapter}.html")
     questions = page.locator(".seqbook-question")

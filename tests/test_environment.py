@@ -3,6 +3,7 @@ import tomllib
 
 import yaml
 from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 
 def pins(lines):
@@ -11,7 +12,7 @@ def pins(lines):
         req = Requirement(line)
         specs = list(req.specifier)
         assert len(specs) == 1 and specs[0].operator == "==", f"{line!r} is not pinned with =="
-        out[req.name.lower()] = specs[0].version
+        out[canonicalize_name(req.name)] = specs[0].version  # jupyterlab_myst is jupyterlab-myst
     return out
 
 

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from seqbook.exam import bank, compute
-from test_browser import browser, open_page, site  # noqa: F401 (fixtures)
+from pages import open_page
 
 
 BANK = bank.load()
