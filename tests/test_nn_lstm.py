@@ -150,6 +150,7 @@ TORCH_ACTIVATIONS = {
     "sigmoid": torch.sigmoid,
     "identity": lambda a: a,
     "scaled_sigmoid": lambda a: 2 * torch.sigmoid(a) - 1,
+    "relu": torch.relu,
 }
 
 
@@ -202,7 +203,8 @@ VARIANTS = [
     LSTMConfig(peephole=True),
     LSTMConfig(forget_gate=False),
     LSTMConfig(forget_gate=False, peephole=True),
-    *[LSTMConfig(cell_activation=name) for name in ("sigmoid", "identity", "scaled_sigmoid")],
+    *[LSTMConfig(cell_activation=name) for name in ("sigmoid", "identity", "scaled_sigmoid",
+                                                    "relu")],
     *[LSTMConfig(output_activation=name) for name in ("sigmoid", "identity", "scaled_sigmoid")],
     # the 1997 LSTM: no forget gate, centred logistic squashing
     LSTMConfig(forget_gate=False, cell_activation="scaled_sigmoid",
@@ -450,7 +452,7 @@ BAD_CALLS = {
     "dH must have": lambda a: lstm.lstm_backward(a.dH[1:], a.cache),
     "dh_T must have shape": lambda a: lstm.lstm_backward(a.dH, a.cache, dh_T=a.dH),
     "dc_T must have shape": lambda a: lstm.lstm_backward(a.dH, a.cache, dc_T=a.h0[0]),
-    "cell_activation must be one of": lambda a: LSTMConfig(cell_activation="relu"),
+    "cell_activation must be one of": lambda a: LSTMConfig(cell_activation="gelu"),
     "output_activation must be one of": lambda a: LSTMConfig(output_activation="Tanh"),
     "connectivity must be one of": lambda a: LSTMConfig(connectivity="sparse"),
     "input_bias must be a number or have shape": lambda a: lstm.init_lstm_params(

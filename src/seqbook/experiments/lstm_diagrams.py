@@ -8,6 +8,11 @@ historical and simplified cells ("vanilla" is ``torch.nn.LSTM``; "1997" has no f
 "lightweight" are the simplified cells of the tricks of the trade). What a variant changes is
 drawn in red, what it removes in grey and dashed.
 
+``draw_lstm_cell(show=..., new=...)`` draws the cell with only some of its gates, to build it
+up one gate at a time: ``show`` names the gates drawn (a subset of "ifo"; the cell input g and
+the cell state are always there), a gate left out is not drawn at all (it is held at 1), and
+the gates in ``new`` are highlighted as the ones just added.
+
 ``VARIANT_GATES`` says, for each variant, which inputs every gate reads; the chapter's
 parameter counts use it.
 """
@@ -36,7 +41,7 @@ VARIANT_TITLES = {
 
 _GATE_X = {"f": 2.6, "i": 4.2, "g": 5.4, "o": 7.0}
 _GATE_ACT = {"i": r"$\sigma$", "f": r"$\sigma$", "g": r"$\tanh$", "o": r"$\sigma$"}
-_RED, _GREY = "tab:red", "0.65"
+_RED, _GREY, _NEW = "tab:red", "0.65", "tab:blue"
 
 
 def _inputs_label(inputs: str) -> str:
@@ -44,13 +49,28 @@ def _inputs_label(inputs: str) -> str:
     return "$" + ",".join(names[k] for k in inputs if k != "c") + "$"
 
 
-def draw_lstm_cell(variant: str = "vanilla", ax=None, title: bool = True):
+def draw_lstm_cell(variant: str = "vanilla", ax=None, title: bool = True,
+                   show: str = "ifo", new: str = ""):
     """Draw one LSTM cell of the given ``variant`` (a key of ``VARIANT_GATES``); returns the
-    figure. Changes with respect to the vanilla cell are red, removed parts grey and dashed."""
+    figure. Changes with respect to the vanilla cell are red, removed parts grey and dashed.
+
+    ``show``: the gates to draw, a subset of "ifo" (default all); a gate not in ``show`` is
+    left out of the drawing, as if it were held at 1 (no multiplication on its path).
+    ``new``: gates (within ``show``) drawn highlighted in blue, the ones just added.
+    """
     if variant not in VARIANT_GATES:
         raise ValueError(f"variant must be one of {list(VARIANT_GATES)}, got {variant!r}")
-    gates = VARIANT_GATES[variant]
+    if set(show) - set("ifo") or set(new) - set(show):
+        raise ValueError(f"show must be a subset of 'ifo' and new a subset of show, "
+                         f"got show={show!r}, new={new!r}")
+    # a gate left out of the drawing is treated like one the variant does not have
+    gates = {k: v for k, v in VARIANT_GATES[variant].items() if k == "g" or k in show}
+    hidden = set("ifo") - set(show)
     base = VARIANT_GATES["vanilla"]
+
+    def gate_color(name):  # a gate just added is blue, the others black
+        return _NEW if name in new else "black"
+
     if ax is None:
         fig, ax = plt.subplots(figsize=(8.4, 4.6))
     else:
@@ -83,9 +103,12 @@ def draw_lstm_cell(variant: str = "vanilla", ax=None, title: bool = True):
     ax.text(10.3, 5.25, "$c_t$", fontsize=12, color="tab:blue")
     ax.text(5.9, 5.75, "cell state (constant error carousel)", ha="center", fontsize=9,
             color="tab:blue")
-    op(_GATE_X["f"], 5.0, r"$\times$", color=_GREY if not has_f else "black", dashed=not has_f)
+    if "f" not in hidden:
+        op(_GATE_X["f"], 5.0, r"$\times$", color=_GREY if not has_f else gate_color("f"),
+           dashed=not has_f)
     op(4.8, 5.0, "$+$")
-    op(4.8, 3.9, r"$\times$")  # i * g
+    if "i" not in hidden:
+        op(4.8, 3.9, r"$\times$", color=gate_color("i"))  # i * g
     # the hidden-state bus: h_{t-1} enters bottom left, x_t from below
     line([-0.6, 8.0], [1.0, 1.0], lw=1.6)
     ax.text(-0.7, 1.2, "$h_{t-1}$", fontsize=12)
@@ -93,10 +116,13 @@ def draw_lstm_cell(variant: str = "vanilla", ax=None, title: bool = True):
     ax.text(1.0, -0.55, "$x_t$", fontsize=12, ha="right")
     # the four gate blocks, each a linear map of its inputs and a squashing function
     for name, x in _GATE_X.items():
+        if name in hidden:
+            continue
         present = name in gates
         changed = present and gates[name] != base[name]
-        color = _GREY if not present else (_RED if changed else "black")
-        face = "white" if not present else ("#fde0dd" if changed else "#fff2cc")
+        color = _GREY if not present else (_RED if changed else gate_color(name))
+        face = "white" if not present else ("#fde0dd" if changed else
+                                            "#cfe2f3" if name in new else "#fff2cc")
         line([x, x], [1.0, 2.15], color=color, dashed=not present, arrow=True)
         ax.add_patch(FancyBboxPatch((x - 0.42, 2.2), 0.84, 0.7, boxstyle="round,pad=0.04",
                                     facecolor=face, edgecolor=color, lw=1.4,
@@ -113,24 +139,35 @@ def draw_lstm_cell(variant: str = "vanilla", ax=None, title: bool = True):
             line([x + 0.3, x + 0.3], [4.95, 2.95], color=_RED, dashed=True, arrow=True, lw=1.2)
             ax.text(x + 0.36, 4.1, "peep", fontsize=7, color=_RED, rotation=90)
     # f_t -> x on the cell line
-    f_color = _GREY if not has_f else "black"
-    line([_GATE_X["f"], _GATE_X["f"]], [2.95, 4.7], color=f_color, dashed=not has_f, arrow=True)
-    # i_t and g_t -> x -> +
-    line([_GATE_X["i"], _GATE_X["i"], 4.55], [2.95, 3.9, 3.9], arrow=True)
-    line([_GATE_X["g"], _GATE_X["g"], 5.05], [2.95, 3.9, 3.9], arrow=True)
-    line([4.8, 4.8], [4.18, 4.72], arrow=True)
+    if "f" not in hidden:
+        f_color = _GREY if not has_f else gate_color("f")
+        line([_GATE_X["f"], _GATE_X["f"]], [2.95, 4.7], color=f_color, dashed=not has_f,
+             arrow=True)
+    if "i" in hidden:
+        # no input gate: g_t goes straight into the + (every input is written)
+        line([_GATE_X["g"], _GATE_X["g"], 5.0], [2.95, 4.3, 4.78], arrow=True)
+    else:
+        # i_t and g_t -> x -> +
+        line([_GATE_X["i"], _GATE_X["i"], 4.55], [2.95, 3.9, 3.9], color=gate_color("i"),
+             arrow=True)
+        line([_GATE_X["g"], _GATE_X["g"], 5.05], [2.95, 3.9, 3.9], arrow=True)
+        line([4.8, 4.8], [4.18, 4.72], arrow=True)
     # output: c_t -> tanh -> x o_t -> h_t
     out_x = 8.4
     line([out_x, out_x], [5.0, 4.35], arrow=True)
     ax.add_patch(FancyBboxPatch((out_x - 0.4, 3.7), 0.8, 0.55, boxstyle="round,pad=0.04",
                                 facecolor="#d9ead3", edgecolor="black", lw=1.2, zorder=3))
     ax.text(out_x, 3.97, r"$\tanh$", ha="center", va="center", fontsize=11, zorder=4)
-    line([out_x, out_x], [3.7, 2.85], arrow=True)
-    o_color = _GREY if not has_o else "black"
-    op(out_x, 2.55, r"$\times$", color=o_color, dashed=not has_o)
-    line([_GATE_X["o"], _GATE_X["o"], out_x - 0.3], [2.95, 3.3, 2.6], color=o_color,
-         dashed=not has_o, arrow=True)
-    line([out_x, out_x, 10.8], [2.27, 1.0, 1.0], arrow=True, color="tab:green", lw=2.2)
+    if "o" in hidden:
+        # no output gate: h_t = tanh(c_t), always visible
+        line([out_x, out_x, 10.8], [3.7, 1.0, 1.0], arrow=True, color="tab:green", lw=2.2)
+    else:
+        line([out_x, out_x], [3.7, 2.85], arrow=True)
+        o_color = _GREY if not has_o else gate_color("o")
+        op(out_x, 2.55, r"$\times$", color=o_color, dashed=not has_o)
+        line([_GATE_X["o"], _GATE_X["o"], out_x - 0.3], [2.95, 3.3, 2.6], color=o_color,
+             dashed=not has_o, arrow=True)
+        line([out_x, out_x, 10.8], [2.27, 1.0, 1.0], arrow=True, color="tab:green", lw=2.2)
     line([9.4, 9.4], [1.0, 6.2], arrow=True, color="tab:green", lw=2.0)
     ax.text(10.3, 1.2, "$h_t$", fontsize=12, color="tab:green")
     ax.text(9.55, 6.0, "$h_t$ (output)", fontsize=10, color="tab:green")

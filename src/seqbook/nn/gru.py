@@ -12,14 +12,14 @@ PyTorch's order r, z, n: ``weight_ih (3H, D)``, ``weight_hh (3H, H)``, ``bias_ih
 ``bias_hh (3H,)``, so a trained ``nn.GRU`` can be copied in directly.
 
 Where Cho et al. (2014) differ. "Learning Phrase Representations using RNN
-Encoder-Decoder for Statistical Machine Translation", eqs. (5)-(8), writes for unit j
+Encoder-Decoder for Statistical Machine Translation", Section 2.3, writes for unit j
 
-    r_j = σ([W_r x]_j + [U_r h_{t-1}]_j)
-    z_j = σ([W_z x]_j + [U_z h_{t-1}]_j)
-    h̃_j = φ([W x]_j + [U (r ⊙ h_{t-1})]_j)
-    h_j = z_j h_{j,t-1} + (1 - z_j) h̃_j
+    r_j = σ([W_r x]_j + [U_r h_{t-1}]_j)                (5)
+    z_j = σ([W_z x]_j + [U_z h_{t-1}]_j)                (6)
+    h_j = z_j h_{j,t-1} + (1 - z_j) h̃_j                (7)
+    h̃_j = φ([W x]_j + [U (r ⊙ h_{t-1})]_j)             (8)
 
-(biases left out of the equations). Two points of comparison:
+(biases left out of the equations, φ = tanh in practice). Two points of comparison:
 
 - **Reset gate.** Cho et al. multiply h_{t-1} by r *before* the recurrent matrix,
   U (r ⊙ h_{t-1}); PyTorch (like cuDNN and Keras' ``reset_after=True``) multiplies *after*

@@ -78,6 +78,9 @@ ACTIVATIONS = {
     "tanh": (np.tanh, lambda y: 1 - y ** 2),
     "sigmoid": (sigmoid, lambda y: y * (1 - y)),
     "identity": (lambda a: a, lambda y: np.ones_like(y)),
+    # max(0, a): only non-negative, unbounded writes (the LSTM chapter shows what that does);
+    # its derivative is 1 where the output is positive, 0 elsewhere (PyTorch's choice at 0)
+    "relu": (lambda a: np.maximum(a, 0), lambda y: (y > 0).astype(y.dtype)),
     # 2σ(a) - 1 in (-1, 1): the centred logistic of Hochreiter & Schmidhuber (1997), their h.
     # Its derivative 2σ(1 - σ) with σ = (1 + y)/2 is (1 - y^2)/2.
     "scaled_sigmoid": (lambda a: 2 * sigmoid(a) - 1, lambda y: (1 - y ** 2) / 2),
