@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import pwd
+import resource
 import secrets
 import shutil
 import signal
@@ -24,6 +25,7 @@ import sys
 import sysconfig
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import requests
@@ -40,29 +42,58 @@ STUDENT_LAB_PLUGINS_OFF = ("@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:cr
 STUDENT_SERVER_EXTENSIONS_OFF = ("nbgrader.server_extensions.formgrader", "nbgrader.server_extensions.course_list")
 
 
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
-def shared_environment(folder: Path) -> Path:
-    """The course environment as every user can run it; returns its bin folder.
+def shared_environment(folder: Path) -> tuple[Path, dict]:
+    """The course environment as every user can run it: its bin folder and the variables it needs.
 
-    The guide installs it where all users can read it (e.g. /opt/seqbook). Here the test's
-    interpreter may live in root's home (pyenv), so the test makes a venv of Debian's
-    Python 3.11 that uses this environment's packages, its Jupyter data and configuration."""
-    subprocess.run(["/usr/bin/python3.11", "-m", "venv", "--without-pip", str(folder)], check=True)
-    site_packages = sysconfig.get_paths()["purelib"]
-    (folder / "lib" / "python3.11" / "site-packages" / "seqbook-course.pth").write_text(
-        f"import site; site.addsitedir({site_packages!r})\n")
+    The guide installs Python and the environment under /opt, readable by all. The test's
+    interpreter may live in root's home (pyenv), so the test hard-links that interpreter
+    (the same Python: the pinned packages need 3.11.5 or newer, Debian 12 has 3.11.2) and its
+    standard library into `folder`, makes a venv of it that uses this environment's packages,
+    Jupyter data and configuration, and writes the course's commands into it."""
+    base = Path(sys.base_prefix)
+    python = folder / "python"
+    for source in [base / "bin" / "python3.11", *(base / "lib").glob("libpython3.11.so*"),
+                   *walk(base / "lib" / "python3.11", skip={"site-packages", "test"})]:
+        target = python / source.relative_to(base)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.link(source, target)
+    for path in [python, *python.rglob("*")]:
+        if path.is_dir():
+            os.chmod(path, 0o755)
+    env = {"LD_LIBRARY_PATH": str(python / "lib")}  # its RUNPATH points into root's home
+    venv = folder / "env"
+    subprocess.run([str(python / "bin" / "python3.11"), "-m", "venv", "--without-pip", str(venv)], check=True,
+                   env=dict(os.environ, **env))
+    (venv / "lib" / "python3.11" / "site-packages" / "seqbook-course.pth").write_text(
+        f"import site; site.addsitedir({sysconfig.get_paths()['purelib']!r})\n")
     for shared in ("share", "etc"):  # labextensions, the server extensions nbgrader enables
-        (folder / shared).symlink_to(VENV / shared)
+        (venv / shared).symlink_to(VENV / shared)
     for name in COMMANDS[1:]:
         script = (VENV / "bin" / name).read_text().split("\n", 1)[1]
-        (folder / "bin" / name).write_text(f"#!{folder / 'bin' / 'python'}\n{script}")
-        os.chmod(folder / "bin" / name, 0o755)
-    return folder / "bin"
+        (venv / "bin" / name).write_text(f"#!{venv / 'bin' / 'python'}\n{script}")
+        os.chmod(venv / "bin" / name, 0o755)
+    return venv / "bin", env
+
+
+def walk(folder: Path, skip: set[str]):
+    """Every file under `folder`, without the subfolders named in `skip`."""
+    for entry in os.scandir(folder):
+        if entry.is_dir(follow_symlinks=False):
+            if entry.name not in skip:
+                yield from walk(Path(entry.path), set())
+        elif entry.is_file(follow_symlinks=False):
+            yield Path(entry.path)
 
 
 def run(command: list[str], user: str | None = None, cwd: Path | None = None, env: dict | None = None,
@@ -101,7 +132,7 @@ class User:
         reply = requests.post(f"{self.hub.url}/hub/api/users/{self.name}/server", headers=self.headers(), timeout=60)
         assert reply.status_code in (201, 202), reply.text[:500]
 
-    def wait_for_server(self, timeout: float = 120) -> None:
+    def wait_for_server(self, timeout: float = 600) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             model = requests.get(f"{self.hub.url}/hub/api/users/{self.name}", headers=self.headers(), timeout=30).json()
@@ -147,12 +178,59 @@ class User:
         assert reply.status_code == 200, reply.text[:500]
         return reply.json()["content"]
 
+    # a student's part, as they do it in JupyterLab
+    def do_assignment(self, assignment: str, code: dict[str, str]) -> None:
+        """Fetch, write `code` (grade_id -> source) into the notebook, save it as JupyterLab saves
+        it (with the running kernel's spec), submit."""
+        self.assignment_action("fetch", assignment)
+        path = f"{assignment}/{assignment}.ipynb"
+        nb = self.open_notebook(path)
+        for cell in nb["cells"]:
+            grade_id = cell["metadata"].get("nbgrader", {}).get("grade_id")
+            if grade_id in code:
+                cell["source"] = code[grade_id]
+        nb["metadata"]["kernelspec"] = dict(JUPYTERLAB_KERNELSPEC)
+        nb["metadata"]["language_info"] = {"name": "python", "version": "3.11.7", "mimetype": "text/x-python",
+                                           "file_extension": ".py", "nbconvert_exporter": "python",
+                                           "codemirror_mode": {"name": "ipython", "version": 3},
+                                           "pygments_lexer": "ipython3"}
+        self.save_notebook(path, nb)
+        self.assignment_action("submit", assignment)
+
+    def fetch_feedback(self, assignment: str) -> list[str]:
+        """Fetch Feedback in the Assignments tab; the feedback pages received."""
+        self.send("POST", "assignments/fetch_feedback", data={"course_id": COURSE_ID, "assignment_id": assignment})
+        pages = []
+        for stamp in self.list_dir(f"{assignment}/feedback"):
+            pages += [self.read_text(f["path"]) for f in self.list_dir(stamp["path"]) if f["name"].endswith(".html")]
+        return pages
+
+    # the instructor's formgrader, through its API as its pages call it
+    def formgrader_submissions(self, assignment: str) -> dict[str, dict]:
+        """The formgrader's submitted notebooks, by student."""
+        reply = self.get(f"formgrader/api/submitted_notebooks/{assignment}/{assignment}")
+        assert reply.status_code == 200, reply.text[:500]
+        return {s["student"]: s for s in reply.json()}
+
+    def formgrader_grades(self, submission_id: str) -> dict[str, dict]:
+        reply = self.get("formgrader/api/grades", params={"submission_id": submission_id})
+        assert reply.status_code == 200, reply.text[:500]
+        return {g["name"]: g for g in reply.json()}
+
+    def grade_by_hand(self, grade_id: str, score: float) -> None:
+        """Type a score into the formgrader (nbgrader's grade API)."""
+        reply = self.send("PUT", f"formgrader/api/grade/{grade_id}", json={"manual_score": score, "extra_credit": None})
+        assert reply.status_code == 200, reply.text[:500]
+
 
 class HubCourse:
     """The course on its hub; use as a context manager (everything is removed on exit)."""
 
-    def __init__(self, students: int, assignment: str):
+    def __init__(self, students: int, assignment: str, keep_log: Path | None = None):
+        """`keep_log`: where to copy the hub's log (its users' servers log there too) on close."""
         tag = secrets.token_hex(3)
+        self.keep_log = keep_log
+        self.timings: dict[str, tuple[float, float]] = {}
         self.assignment = assignment
         self.dir = Path(tempfile.mkdtemp(prefix=f"sqb-hub-{tag}-"))
         self.course = Path("/nonexistent")  # in the instructor's home, made in set_up
@@ -161,7 +239,7 @@ class HubCourse:
         self.students = [User(self, f"sqb-{tag}-s{n:02d}") for n in range(students)]
         self.port = free_port()
         self.created: list[str] = []
-        self.bin = Path("/nonexistent")  # the shared environment, made in set_up
+        self.bin, self.bin_env = Path("/nonexistent"), {}  # the shared environment, made in set_up
         self.process: subprocess.Popen | None = None
 
     def __enter__(self) -> "HubCourse":
@@ -184,7 +262,8 @@ class HubCourse:
         return [self.instructor, *self.students]
 
     def env(self, config_dir: Path) -> dict:
-        return {"PATH": f"{self.bin}:/usr/local/bin:/usr/bin:/bin", "JUPYTER_CONFIG_PATH": str(config_dir)}
+        return {"PATH": f"{self.bin}:/usr/local/bin:/usr/bin:/bin", "JUPYTER_CONFIG_PATH": str(config_dir),
+                **self.bin_env}
 
     def instructor_env(self) -> dict:
         return self.env(self.dir / "instructor-config")
@@ -192,7 +271,7 @@ class HubCourse:
     # ------------------------------------------------------------------ set-up (the guide's steps)
     def set_up(self) -> None:
         os.chmod(self.dir, 0o755)
-        self.bin = shared_environment(self.dir / "env")
+        self.bin, self.bin_env = shared_environment(self.dir)
         for user in self.users:
             run(["useradd", "--create-home", "--shell", "/bin/bash", "--comment", "seqbook hub test", user.name])
             self.created.append(user.name)
@@ -246,10 +325,11 @@ c.JupyterHub.authenticator_class = "pam"
 c.Authenticator.allowed_users = {set(u.name for u in self.users)!r}
 c.Spawner.cmd = [{str(self.bin / "jupyterhub-singleuser")!r}]
 c.Spawner.default_url = "/lab"
-c.Spawner.start_timeout = 120
-c.Spawner.http_timeout = 120
+c.Spawner.start_timeout = 600
+c.Spawner.http_timeout = 600
 c.Spawner.environment = {{
     "PATH": {f"{self.bin}:/usr/local/bin:/usr/bin:/bin"!r},
+    **{self.bin_env!r},
     "JUPYTER_CONFIG_PATH": lambda spawner: {config_paths!r}[
         "instructor" if spawner.user.name == {self.instructor.name!r} else "students"],
 }}
@@ -290,10 +370,12 @@ c.Spawner.environment = {{
                    env=self.instructor_env(), check=check)
 
     def seqbook_grade(self) -> subprocess.CompletedProcess:
-        """`seqbook grade` as root (each submission runs as an unprivileged uid of its own); the
-        course directory then goes back to the instructor."""
-        done = run([str(self.bin / "seqbook"), "grade", self.assignment, str(self.course / "submitted"),
-                    "--course", str(self.course), "--workers", "2"], cwd=self.dir, env=self.instructor_env())
+        """`seqbook grade` as root (each submission runs as an unprivileged uid of its own; root runs
+        the course environment itself, not the test's stand-in for it); the course directory
+        then goes back to the instructor."""
+        done = run([str(VENV / "bin" / "seqbook"), "grade", self.assignment, str(self.course / "submitted"),
+                    "--course", str(self.course), "--workers", "2"], cwd=self.dir,
+                   env={"PATH": f"{VENV / 'bin'}:{os.environ['PATH']}"})
         self.give_course_to_instructor()
         return done
 
@@ -302,6 +384,17 @@ c.Spawner.environment = {{
                    env=self.instructor_env(), check=check)
 
     # ------------------------------------------------------------------ clean-up
+    @contextmanager
+    def phase(self, name: str):
+        """Time a step of the course: wall-clock seconds, and the CPU seconds of the commands it
+        ran (not of the users' servers), added up per name."""
+        start, cpu = time.monotonic(), children_cpu()
+        try:
+            yield
+        finally:
+            wall, used = self.timings.get(name, (0.0, 0.0))
+            self.timings[name] = (wall + time.monotonic() - start, used + children_cpu() - cpu)
+
     def close(self) -> None:
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)  # the hub stops the users' servers first
@@ -310,6 +403,8 @@ c.Spawner.environment = {{
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
+        if self.keep_log is not None and (self.dir / "jupyterhub.log").exists():
+            shutil.copy(self.dir / "jupyterhub.log", self.keep_log)
         for name in self.created:
             self.kill_processes_of(name)
             subprocess.run(["userdel", "--remove", name], capture_output=True)

@@ -22,12 +22,11 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from hub_course import JUPYTERLAB_KERNELSPEC, STUDENT_LAB_PLUGINS_OFF, HubCourse, run
+from hub_course import STUDENT_LAB_PLUGINS_OFF, HubCourse, run
 from nbgrader_course import ROOT, solution_code
 
 ASSIGNMENT = "rnn_bptt"
 WRITTEN = "written_costs"
-NOTEBOOK = f"{ASSIGNMENT}/{ASSIGNMENT}.ipynb"
 
 
 def student_code(hub: HubCourse, student) -> dict[str, str]:
@@ -43,32 +42,25 @@ def student_code(hub: HubCourse, student) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def hub():
-    with HubCourse(students=2, assignment=ASSIGNMENT) as course:
+def hub(tmp_path_factory):
+    log = tmp_path_factory.mktemp("hub") / "jupyterhub.log"
+    with HubCourse(students=2, assignment=ASSIGNMENT, keep_log=log) as course:
         yield course
+    print(f"hub log: {log}; seconds per step: {course.timings}")
 
 
 @pytest.fixture(scope="module")
 def submitted(hub):
     """Release; every student fetches, fills in (saved as JupyterLab saves it) and submits."""
-    hub.nbgrader("generate_assignment", ASSIGNMENT)
-    hub.nbgrader("release_assignment", ASSIGNMENT)
-    hub.start_servers(hub.users)
+    with hub.phase("generate and release"):
+        hub.nbgrader("generate_assignment", ASSIGNMENT)
+        hub.nbgrader("release_assignment", ASSIGNMENT)
+    with hub.phase("log in and start servers"):
+        hub.start_servers(hub.users)
     before = {s.name: s.assignments() for s in hub.students}
-    for student in hub.students:
-        student.assignment_action("fetch", ASSIGNMENT)
-        nb = student.open_notebook(NOTEBOOK)
-        code = student_code(hub, student)
-        for cell in nb["cells"]:
-            grade_id = cell["metadata"].get("nbgrader", {}).get("grade_id")
-            if grade_id in code:
-                cell["source"] = code[grade_id]
-        nb["metadata"]["kernelspec"] = dict(JUPYTERLAB_KERNELSPEC)
-        nb["metadata"]["language_info"] = {"name": "python", "version": "3.11.2", "mimetype": "text/x-python",
-                                           "file_extension": ".py", "codemirror_mode": {"name": "ipython", "version": 3},
-                                           "nbconvert_exporter": "python", "pygments_lexer": "ipython3"}
-        student.save_notebook(NOTEBOOK, nb)
-        student.assignment_action("submit", ASSIGNMENT)
+    with hub.phase("students fetch, save, submit"):
+        for student in hub.students:
+            student.do_assignment(ASSIGNMENT, student_code(hub, student))
     after = {s.name: s.assignments() for s in hub.students}
     return before, after
 
@@ -76,13 +68,15 @@ def submitted(hub):
 @pytest.fixture(scope="module")
 def collected(hub, submitted):
     """nbgrader collect; what it wrote for each student (file name -> bytes)."""
-    hub.nbgrader("collect", ASSIGNMENT)
+    with hub.phase("collect"):
+        hub.nbgrader("collect", ASSIGNMENT)
     return {s.name: files(hub.course / "submitted" / s.name / ASSIGNMENT) for s in hub.students}
 
 
 @pytest.fixture(scope="module")
 def graded(hub, collected):
-    done = hub.seqbook_grade()
+    with hub.phase("seqbook grade"):
+        done = hub.seqbook_grade()
     return done, {s.name: files(hub.course / "submitted" / s.name / ASSIGNMENT) for s in hub.students}
 
 
@@ -90,34 +84,20 @@ def files(folder: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
 
 
-def formgrader_submissions(hub) -> dict[str, dict]:
-    """The formgrader's list of submitted notebooks, by student."""
-    reply = hub.instructor.get(f"formgrader/api/submitted_notebooks/{ASSIGNMENT}/{ASSIGNMENT}")
-    assert reply.status_code == 200, reply.text[:500]
-    return {s["student"]: s for s in reply.json()}
-
-
-def formgrader_grades(hub, submission_id: str) -> dict[str, dict]:
-    reply = hub.instructor.get("formgrader/api/grades", params={"submission_id": submission_id})
-    assert reply.status_code == 200, reply.text[:500]
-    return {g["name"]: g for g in reply.json()}
-
-
 @pytest.fixture(scope="module")
 def graded_by_hand(hub, graded):
     """The grader scores each written answer in the formgrader: 7 and 4 of 10."""
     scores = {}
-    for (student, submission), score in zip(sorted(formgrader_submissions(hub).items()), (7, 4)):
-        grade = formgrader_grades(hub, submission["id"])[WRITTEN]
-        reply = hub.instructor.send("PUT", f"formgrader/api/grade/{grade['id']}",
-                                    json={"manual_score": score, "extra_credit": None})
-        assert reply.status_code == 200, reply.text[:500]
-        scores[student] = score
+    submissions = hub.instructor.formgrader_submissions(ASSIGNMENT)
+    for student, score in zip(hub.students, (7, 4)):
+        grade = hub.instructor.formgrader_grades(submissions[student.name]["id"])[WRITTEN]
+        hub.instructor.grade_by_hand(grade["id"], score)
+        scores[student.name] = score
     return scores
 
 
 def exported_csv(hub) -> dict[str, dict]:
-    out = hub.dir / "exported.csv"
+    out = hub.course / "exported.csv"
     hub.seqbook("export", ASSIGNMENT, "--course", str(hub.course), "--format", "csv", "--out", str(out))
     with open(out, newline="") as handle:
         return {row["student"]: row for row in csv.DictReader(handle)}
@@ -131,16 +111,10 @@ def grading_reports(hub) -> dict[str, dict]:
 @pytest.fixture(scope="module")
 def feedback(hub, graded_by_hand):
     """nbgrader generate_feedback and release_feedback; each student fetches theirs."""
-    generate = hub.nbgrader("generate_feedback", ASSIGNMENT, check=False)
-    release = hub.nbgrader("release_feedback", ASSIGNMENT, check=False)
-    received = {}
-    for student in hub.students:
-        student.send("POST", "assignments/fetch_feedback",
-                     data={"course_id": "seqbook", "assignment_id": ASSIGNMENT})
-        pages = []
-        for stamp in student.list_dir(f"{ASSIGNMENT}/feedback"):
-            pages += [student.read_text(f["path"]) for f in student.list_dir(stamp["path"]) if f["name"].endswith(".html")]
-        received[student.name] = pages
+    with hub.phase("generate and release feedback"):
+        generate = hub.nbgrader("generate_feedback", ASSIGNMENT, check=False)
+        release = hub.nbgrader("release_feedback", ASSIGNMENT, check=False)
+    received = {student.name: student.fetch_feedback(ASSIGNMENT) for student in hub.students}
     return generate, release, received
 
 
@@ -165,7 +139,7 @@ def test_students_have_no_instructor_tools_and_cannot_read_the_course(hub, submi
 
 def test_collect_gives_nbgraders_layout(collected):
     for student, written in collected.items():
-        assert set(written) == {f"{ASSIGNMENT}.ipynb", "timestamp.txt"}, student
+        assert set(written) == {f"{ASSIGNMENT}.ipynb", "timestamp.txt", "submission_secret.txt"}, student
 
 
 # ------------------------------------------------------------------ the instructor's side
@@ -204,7 +178,7 @@ def test_grading_scores_the_tests_and_leaves_the_written_answer(hub, graded):
 def test_formgrader_shows_the_students_code(hub, graded):
     """Item 4: the formgrader shows the student's notebook, not the blank template."""
     for student in hub.students:
-        submission = formgrader_submissions(hub)[student.name]
+        submission = hub.instructor.formgrader_submissions(ASSIGNMENT)[student.name]
         page = hub.instructor.get(f"formgrader/submissions/{submission['id']}/")
         assert page.status_code == 200
         assert f"forward pass written by {student.name}" in page.text
@@ -227,7 +201,7 @@ def test_graded_class_goes_to_canvas(hub, graded_by_hand):
         writer.writerow(["student", "Student", "ID", "SIS User ID", "SIS Login ID", "Section"])
         for n, name in enumerate([s.name for s in hub.students] + ["sqb-never-submitted"]):
             writer.writerow([name, f"Student {n}", 100 + n, f"S{n}", name, "A"])
-    out = hub.dir / "canvas.csv"
+    out = hub.course / "canvas.csv"
     done = hub.seqbook("export", ASSIGNMENT, "--course", str(hub.course), "--format", "canvas", "--roster",
                        str(roster), "--out", str(out))
     assert "need manual grading" in done.stdout
