@@ -33,7 +33,7 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 VENV = Path(sys.prefix)
 # The course's commands, in an environment every user can run (see `shared_environment`)
-COMMANDS = ("python", "jupyter", "jupyterhub-singleuser", "nbgrader", "alembic", "seqbook")
+COMMANDS = ("jupyter", "jupyterhub-singleuser", "nbgrader", "alembic", "seqbook")
 COURSE_ID = "seqbook"
 # What JupyterLab 4 / Notebook 7 write into a notebook once its kernel (ipykernel) has run.
 JUPYTERLAB_KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
@@ -67,7 +67,10 @@ def shared_environment(folder: Path) -> tuple[Path, dict]:
                    *walk(base / "lib" / "python3.11", skip={"site-packages", "test"})]:
         target = python / source.relative_to(base)
         target.parent.mkdir(parents=True, exist_ok=True)
-        os.link(source, target)
+        try:
+            os.link(source, target)
+        except OSError:  # another filesystem
+            shutil.copy2(source, target)
     for path in [python, *python.rglob("*")]:
         if path.is_dir():
             os.chmod(path, 0o755)
@@ -79,7 +82,7 @@ def shared_environment(folder: Path) -> tuple[Path, dict]:
         f"import site; site.addsitedir({sysconfig.get_paths()['purelib']!r})\n")
     for shared in ("share", "etc"):  # labextensions, the server extensions nbgrader enables
         (venv / shared).symlink_to(VENV / shared)
-    for name in COMMANDS[1:]:
+    for name in COMMANDS:
         script = (VENV / "bin" / name).read_text().split("\n", 1)[1]
         (venv / "bin" / name).write_text(f"#!{venv / 'bin' / 'python'}\n{script}")
         os.chmod(venv / "bin" / name, 0o755)

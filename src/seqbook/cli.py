@@ -8,9 +8,9 @@
 
 `grade` (instructors) imports a folder or an LMS zip of submissions into a course directory,
 grades every new or changed submission in the sandbox, and writes feedback, grades.csv, a
-summary and a score histogram. `export` (instructors) writes the grades in the gradebook (the
-manual ones included) as seqbook's CSV or an LMS's import file. `check` (students) runs the grading tests on a notebook
-with practice inputs and prints what they say. `exam` (students) draws a mock exam from the
+summary and a score histogram. `export` (instructors) writes the gradebook's grades (the
+manual ones included) as seqbook's CSV or an LMS's import file. `check` (students) runs the
+grading tests on a notebook with practice inputs and prints what they say. `exam` (students) draws a mock exam from the
 question bank: a notebook, the same as HTML, and a separate answer sheet. `flashcards`
 writes the bank as a printable card sheet and an Anki deck.
 """
@@ -127,10 +127,7 @@ def grade_class(parser, args) -> int:
 
 
 def export_grades(parser, args) -> int:
-    import nbformat
-
     from seqbook.grading import export
-    from seqbook.grading.sanitize import nbgrader_meta
 
     root, name = args.course.resolve(), args.assignment
     db_url = args.db or f"sqlite:///{root / 'gradebook.db'}"
@@ -138,16 +135,14 @@ def export_grades(parser, args) -> int:
         parser.error(f"no gradebook in {root}: give --course or --db")
     if args.format != "csv" and not args.roster:
         parser.error(f"--format {args.format} needs --roster")
-    release = next((p for p in (root / "exercises" / name / f"{name}.ipynb", REPO / "exercises" / name / f"{name}.ipynb")
-                    if p.is_file()), None)
-    order = [nbgrader_meta(c)["grade_id"] for c in nbformat.read(release, as_version=4).cells
-             if (nbgrader_meta(c) or {}).get("grade")] if release else None
+    releases = [root / "exercises" / name / f"{name}.ipynb", REPO / "exercises" / name / f"{name}.ipynb"]
+    release = next((path for path in releases if path.is_file()), None)
     try:
-        grades = export.read_gradebook(db_url, name, order)
+        grades = export.read_gradebook(db_url, name, export.cell_order(release) if release else None)
         roster = export.read_roster(args.roster, args.match) if args.roster else None
     except ValueError as exc:
         parser.error(str(exc))
-    max_score = grades[0].max_score if grades else 0.0
+    max_score = export.max_score(db_url, name)
     matched = export.match_roster(roster, grades, args.match) if roster is not None else None
     suffix = {"csv": "grades.csv", "canvas": "canvas.csv", "moodle": "moodle.csv"}[args.format]
     out = args.out or root / f"{name}-{suffix}"

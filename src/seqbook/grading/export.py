@@ -38,12 +38,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+import nbformat
 from nbgrader.api import MissingEntry
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import SAWarning
 
 from .gradebook import open_gradebook
 from .ledger import TABLE
+from .sanitize import nbgrader_meta
 
 NEEDS_MANUAL = "needs manual grading"
 NO_SUBMISSION = "no submission"
@@ -113,6 +115,19 @@ def read_gradebook(db_url: str, assignment: str, cell_order: list[str] | None = 
                 grade.message = "to grade by hand: " + ", ".join(waiting)
             grades.append(grade)
         return grades
+
+
+def max_score(db_url: str, assignment: str) -> float:
+    """The assignment's points, its written answers included (also with no submission yet)."""
+    with warnings.catch_warnings(), open_gradebook(db_url) as gradebook:
+        warnings.simplefilter("ignore", SAWarning)
+        return float(gradebook.find_assignment(assignment).max_score)
+
+
+def cell_order(release: Path) -> list[str]:
+    """The grade ids of a released notebook, in notebook order (the gradebook does not keep it)."""
+    cells = nbformat.read(release, as_version=4).cells
+    return [meta["grade_id"] for meta in map(nbgrader_meta, cells) if meta and meta.get("grade")]
 
 
 def read_ledger(session, assignment: str) -> dict[str, tuple[str, list[str], str]]:
