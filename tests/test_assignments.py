@@ -11,9 +11,11 @@ import importlib
 
 import nbformat
 import pytest
+from nbgrader.api import Gradebook
 
 from nbgrader_course import ROOT, Course, cells_by_id, fill_in, nbgrader, solution_code
 from seqbook.grading import engine
+from seqbook.grading.gradebook import register_assignment
 
 ASSIGNMENTS = sorted(p.name for p in (ROOT / "solutions").iterdir() if p.is_dir())
 
@@ -36,10 +38,23 @@ def course(request, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def engine_results(course):
+    """The engine's results, recorded in a gradebook of its own (stock nbgrader writes gradebook.db)."""
     course, _, _ = course
-    results = engine.autograde(engine.Course(course.root, ROOT / "autograder" / "specs"),
-                               course.assignment, progress=lambda _: None)
+    graded = engine.Course(course.root, ROOT / "autograder" / "specs", engine_gradebook(course))
+    register_assignment(graded.db_url, course.assignment, graded.release(course.assignment))
+    results = engine.autograde(graded, course.assignment, progress=lambda _: None)
     return {r.student: r for r in results}
+
+
+def engine_gradebook(course):
+    return f"sqlite:///{course.root / 'engine-gradebook.db'}"
+
+
+def recorded(db_url, course, student):
+    """grade_id -> (auto_score, needs_manual_grade) of the student's grades in the gradebook."""
+    with Gradebook(db_url) as gradebook:
+        notebook = gradebook.find_submission_notebook(course.assignment, course.assignment, student)
+        return {grade.name: (grade.auto_score, grade.needs_manual_grade) for grade in notebook.grades}
 
 
 def wrong_code(reference, mistake):
@@ -51,9 +66,10 @@ def wrong_code(reference, mistake):
     return code
 
 
-def points(source):
+def points(source, written=False):
+    """Points of the autograded test cells or (written=True) of the answers graded by hand."""
     return {gid: c.metadata["nbgrader"]["points"] for gid, c in cells_by_id(source).items()
-            if c.metadata["nbgrader"].get("grade")}
+            if c.metadata["nbgrader"].get("grade") and bool(c.metadata["nbgrader"].get("solution")) == written}
 
 
 @pytest.mark.parametrize("name", ASSIGNMENTS)
@@ -83,15 +99,50 @@ def test_validate_passes_reference_and_inverted_blank(name):
 def test_stock_nbgrader_gives_reference_full_marks_and_blank_zero(course):
     course, source, _ = course
     course.autograde(students=["reference", "blank"])
-    assert course.grades("reference") == points(source)
+    written = {gid: 0 for gid in points(source, written=True)}  # until a person grades them
+    assert course.grades("reference") == points(source) | written
     assert all(score == 0 for score in course.grades("blank").values())
     first_test = next(iter(points(source)))
     assert "NotImplementedError" in course.output_of("blank", first_test)
 
 
-def test_assignment_totals_100_points(course):
+def test_assignment_totals_100_autograded_and_10_written_points(course):
     _, source, _ = course
     assert sum(points(source).values()) == 100
+    assert sum(points(source, written=True).values()) == 10
+
+
+def test_written_answers_are_markdown_for_manual_grading_and_keep_their_model_answer_private(course):
+    course, source, _ = course
+    written = points(source, written=True)
+    released = cells_by_id(nbformat.read(course.path("exercises"), as_version=4))
+    for grade_id in written:
+        assert cells_by_id(source)[grade_id].cell_type == "markdown"
+        assert "**Model answer.**" in cells_by_id(source)[grade_id].source
+        assert released[grade_id].source == "YOUR ANSWER HERE"
+    released_text = course.path("exercises").read_text()
+    assert "Model answer" not in released_text and "Rubric" not in released_text
+
+
+def test_stock_nbgrader_leaves_written_answers_for_manual_grading(course):
+    """nbgrader's own autograde: the tests are scored, the written answers wait for a person."""
+    course, source, _ = course
+    course.autograde(students=["reference"])
+    written = points(source, written=True)
+    grades = recorded(f"sqlite:///{course.root / 'gradebook.db'}", course, "reference")
+    assert grades == {gid: (None, True) if gid in written else (float(pts), False)
+                      for gid, pts in (points(source) | written).items()}
+
+
+def test_engine_leaves_written_answers_for_manual_grading(course, engine_results):
+    """After seqbook's engine, as after nbgrader's: no automatic score on a written answer, which
+    needs a manual grade; the tests it scored need none."""
+    course, source, _ = course
+    written = points(source, written=True)
+    assert engine_results["reference"].score == 100
+    grades = recorded(engine_gradebook(course), course, "reference")
+    assert grades == {gid: (None, True) if gid in written else (float(pts), False)
+                      for gid, pts in (points(source) | written).items()}
 
 
 def test_spec_grades_exactly_the_notebooks_test_cells(course):

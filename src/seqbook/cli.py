@@ -1,14 +1,16 @@
 """The `seqbook` command.
 
     seqbook grade ASSIGNMENT SUBMISSIONS [--course DIR] [--workers N] [--db URL] [--dask ADDRESS]
+    seqbook export ASSIGNMENT --format csv|canvas|moodle [--roster FILE] [--course DIR] [--db URL]
     seqbook check NOTEBOOK [--assignment NAME]
     seqbook exam [--points 60] [--seed N] [--out DIR]
     seqbook flashcards [--out DIR]
 
 `grade` (instructors) imports a folder or an LMS zip of submissions into a course directory,
 grades every new or changed submission in the sandbox, and writes feedback, grades.csv, a
-summary and a score histogram. `check` (students) runs the grading tests on a notebook
-with practice inputs and prints what they say. `exam` (students) draws a mock exam from the
+summary and a score histogram. `export` (instructors) writes the gradebook's grades (the
+manual ones included) as seqbook's CSV or an LMS's import file. `check` (students) runs the
+grading tests on a notebook with practice inputs and prints what they say. `exam` (students) draws a mock exam from the
 question bank: a notebook, the same as HTML, and a separate answer sheet. `flashcards`
 writes the bank as a printable card sheet and an Anki deck.
 """
@@ -37,6 +39,23 @@ def main(argv: list[str] | None = None) -> int:
     grade.add_argument("--db", default="", help="gradebook SQLAlchemy URL (default: sqlite in the course)")
     grade.add_argument("--dask", metavar="ADDRESS", help="run the sandboxes on this Dask scheduler")
     grade.add_argument("--regrade", action="store_true", help="grade unchanged submissions again")
+    export = commands.add_parser(
+        "export", help="the gradebook's grades as seqbook's CSV, a Canvas import or a Moodle worksheet",
+        description="Roster: a CSV with a header; the column `student` (or --match) holds each student's "
+                    "user name in the gradebook. Canvas needs its columns Student, ID, SIS User ID, SIS Login ID, "
+                    "Section (its gradebook export has them); Moodle its worksheet's Identifier and Full name "
+                    "(use the worksheet its assignment downloads, with a student column added).")
+    export.add_argument("assignment")
+    export.add_argument("--format", choices=("csv", "canvas", "moodle"), default="csv")
+    export.add_argument("--roster", type=Path, help="CSV of the class with the LMS's ids (required for canvas, moodle)")
+    export.add_argument("--match", default="student", help="roster column with the gradebook's student ids")
+    export.add_argument("--course", type=Path, default=Path("course"), help="course directory (default ./course)")
+    export.add_argument("--db", default="", help="gradebook SQLAlchemy URL (default: sqlite in the course)")
+    export.add_argument("--missing", choices=("zero", "blank"), default="zero",
+                        help="grade of a roster student who submitted nothing (default 0)")
+    export.add_argument("--column", help="Canvas: the assignment's column (default: the assignment's name; "
+                                         "an existing Canvas assignment is 'Name (id)')")
+    export.add_argument("--out", type=Path, help="file to write (default: in the course directory)")
     check = commands.add_parser("check", help="run the grading tests on your notebook (practice inputs)")
     check.add_argument("notebook", type=Path)
     check.add_argument("--assignment", help="default: the notebook's file name")
@@ -51,6 +70,8 @@ def main(argv: list[str] | None = None) -> int:
         return write_mock_exam(parser, args)
     if args.command == "flashcards":
         return write_flashcards(args)
+    if args.command == "export":
+        return export_grades(parser, args)
     assignments = sorted(p.stem for p in SPECS.glob("*.py"))
     assignment = args.assignment or (args.notebook.stem if args.command == "check" else None)
     if assignment not in assignments:
@@ -102,6 +123,53 @@ def grade_class(parser, args) -> int:
     report.plot_histogram(rows, plot_path, name)
     print(report.summary(rows, intake.problems))
     print(f"grades: {csv_path}\nhistogram: {plot_path}\nfeedback: {root / 'feedback'}/<student>/{name}/")
+    return 0
+
+
+def export_grades(parser, args) -> int:
+    from seqbook.grading import export
+
+    root, name = args.course.resolve(), args.assignment
+    db_url = args.db or f"sqlite:///{root / 'gradebook.db'}"
+    if not args.db and not (root / "gradebook.db").is_file():
+        parser.error(f"no gradebook in {root}: give --course or --db")
+    if args.format != "csv" and not args.roster:
+        parser.error(f"--format {args.format} needs --roster")
+    releases = [root / "exercises" / name / f"{name}.ipynb", REPO / "exercises" / name / f"{name}.ipynb"]
+    release = next((path for path in releases if path.is_file()), None)
+    try:
+        grades = export.read_gradebook(db_url, name, export.cell_order(release) if release else None)
+        roster = export.read_roster(args.roster, args.match) if args.roster else None
+    except ValueError as exc:
+        parser.error(str(exc))
+    max_score = export.max_score(db_url, name)
+    matched = export.match_roster(roster, grades, args.match) if roster is not None else None
+    suffix = {"csv": "grades.csv", "canvas": "canvas.csv", "moodle": "moodle.csv"}[args.format]
+    out = args.out or root / f"{name}-{suffix}"
+    if args.format == "csv":
+        export.write_csv(export.with_roster(grades, matched, args.match, max_score) if matched else grades, out)
+    elif args.format == "canvas":
+        export.write_canvas(matched, out, args.column or name, max_score, args.missing)
+    else:
+        try:
+            export.write_moodle(matched, out, max_score, args.missing)
+        except ValueError as exc:
+            parser.error(str(exc))
+        archive = out.with_name(f"{out.stem}-feedback.zip")
+        for student in export.write_moodle_feedback_zip(matched, root / "feedback", name, archive):
+            print(f"no feedback file for {student}: run `nbgrader generate_feedback {name}` first")
+        print(f"feedback files: {archive}")
+    pending = [g.student for g in grades if g.status == export.NEEDS_MANUAL]
+    print(f"{len(grades)} submission(s) in the gradebook; {len(pending)} need manual grading"
+          + (f" ({', '.join(pending[:10])}{', ...' if len(pending) > 10 else ''})" if pending else "")
+          + ("; their LMS grade is left blank" if pending and args.format != "csv" else ""))
+    if matched is not None:
+        absent = [row[args.match] for row, grade in matched.rows if grade is None]
+        print(f"roster: {len(matched.rows)} student(s), {len(absent)} without a submission "
+              f"({'0 points' if args.missing == 'zero' else 'left blank'})")
+        for student in matched.not_in_roster:
+            print(f"not in the roster: {student} (submitted, not exported to the LMS)")
+    print(f"grades: {out}")
     return 0
 
 
