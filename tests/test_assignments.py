@@ -14,6 +14,7 @@ import pytest
 
 from nbgrader_course import ROOT, Course, cells_by_id, fill_in, nbgrader, solution_code
 from seqbook.grading import engine
+from seqbook.grading.course import Course as GradingCourse
 
 ASSIGNMENTS = sorted(p.name for p in (ROOT / "solutions").iterdir() if p.is_dir())
 
@@ -37,8 +38,9 @@ def course(request, tmp_path_factory):
 @pytest.fixture(scope="module")
 def engine_results(course):
     course, _, _ = course
-    results = engine.autograde(engine.Course(course.root, ROOT / "autograder" / "specs"),
-                               course.assignment, progress=lambda _: None)
+    run = engine.GradingRun(GradingCourse(course.root, ROOT / "autograder" / "specs"), course.assignment,
+                            progress=lambda _: None)
+    results = engine.autograde(run)
     return {r.student: r for r in results}
 
 
