@@ -38,8 +38,11 @@ def course(request, tmp_path_factory):
 @pytest.fixture(scope="module")
 def engine_results(course):
     course, _, _ = course
-    run = engine.GradingRun(GradingCourse(course.root, ROOT / "autograder" / "specs"), course.assignment,
-                            progress=lambda _: None)
+    secret = course.root / "secret"  # a fixed one: the same inputs on every run of the tests
+    secret.write_text("the catalogue of known mistakes is graded with this secret\n")
+    secret.chmod(0o600)
+    run = engine.GradingRun(GradingCourse(course.root, ROOT / "autograder" / "specs", secret_file=secret),
+                            course.assignment, progress=lambda _: None)
     results = engine.autograde(run)
     return {r.student: r for r in results}
 

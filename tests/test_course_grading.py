@@ -258,7 +258,7 @@ def test_strings_a_student_controls_never_stop_the_batch(tmp_path, notebooks):
         result = seqbook("grade", ASSIGNMENT, str(subs), "--course", str(course), "--regrade")
         assert result.returncode == 0, result.stderr[-3000:]
         rows = csv_rows(course)
-        assert rows["ana"]["score"] == "100" and rows["sam"]["score"] == "80" and rows["sam"]["status"] == "graded"
+        assert rows["ana"]["score"] == "100" and rows["sam"]["score"] == "25" and rows["sam"]["status"] == "graded"
     page = (course / "feedback" / "sam" / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
     assert "ValueError: \\udc80" in page
 
@@ -389,7 +389,7 @@ def test_students_check_their_notebook(tmp_path, notebooks):
     spec = engine.load_spec(ROOT / "autograder" / "specs" / f"{ASSIGNMENT}.py")
     plain = judge(Submission("practice", notebooks["wrong"]), release, spec, practice_rng, os.getuid(), Limits(),
                   isolate=False)
-    assert plain.score == 70 and plain.resources.startswith("watchdog")
+    assert plain.score == 70 and plain.resources  # a cgroup where it may make one, else the watchdog
 
 
 def test_the_course_secret_seeds_the_grading_inputs(tmp_path, notebooks):
@@ -457,6 +457,7 @@ def test_the_ledger_gains_its_columns_on_an_older_gradebook(tmp_path, notebooks)
 
 
 def test_what_changes_the_grading_version(tmp_path):
+    from seqbook.grading import ledger
     from seqbook.grading.ledger import grading_version
     spec, release = tmp_path / "spec.py", tmp_path / "release.ipynb"
     spec.write_text("spec = 1\n")
@@ -472,7 +473,7 @@ def test_what_changes_the_grading_version(tmp_path):
     assert grading_version(spec, release, b"another secret") != before  # other inputs
     # the judging code changes it; the feedback page's look, the CSV or the recording do not
     code = tmp_path / "grading"
-    shutil.copytree(Path(engine.__file__).parent, code)
+    shutil.copytree(Path(ledger.__file__).parent, code)
     assert grading_version(spec, release, b"secret", code) == before
     feedback = code / "feedback.py"
     feedback.write_text(feedback.read_text().replace("max-width:60em", "max-width:70em"))

@@ -131,19 +131,24 @@ def test_a_reply_is_decoded_within_its_budget():
 
 # ------------------------------------------------------------------ resource groups
 HOGS = """
-import os, select, time
+import os, time
 def hold(n, megabytes):
-    ready, write = os.pipe()
+    \"\"\"How many of n children manage to hold `megabytes` each, all at the same time.\"\"\"
+    release, keep = os.pipe()
+    reports = []
     for _ in range(n):
+        report, tell = os.pipe()
         if os.fork() == 0:
+            os.close(keep)
             hog = bytearray(megabytes * 2**20)
-            hog[::4096] = b"x" * len(hog[::4096])
-            os.write(write, b"1")
-            time.sleep(3)
+            hog[::4096] = b"x" * len(hog[::4096])  # touch every page
+            os.write(tell, b"1")
+            os.read(release, 1)  # hold it until the parent is done counting
             os._exit(0)
-    held, end = 0, time.monotonic() + 4
-    while time.monotonic() < end and select.select([ready], [], [], end - time.monotonic())[0]:
-        held += len(os.read(ready, n))
+        os.close(tell)
+        reports.append(report)
+    held = sum(len(os.read(report, 1)) for report in reports)  # b"" from a child that was killed
+    os.close(keep)
     return held
 
 def spawn(n):

@@ -32,7 +32,7 @@ MAX_FRAME_BYTES = 256 * 1024 * 1024
 ARRAY_KINDS = "biuf"  # bool, signed/unsigned int, float: the only dtypes that cross the boundary
 MAX_ITEMS = 10_000  # a longer list or dict is reported as such, never silently cut
 MAX_ARRAYS = 10_000  # arrays in one frame
-_DTYPE = re.compile(r"[<>|=][biuf](1|2|4|8|16)")
+_DTYPE = re.compile(r"[<>|=](b1|[iu][1248]|f(2|4|8|16))")
 
 
 # ----------------------------------------------------------------------------- framing

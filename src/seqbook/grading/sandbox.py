@@ -107,37 +107,57 @@ class Reply:
 
 
 # ------------------------------------------------------------------ what the sandbox holds
-@lru_cache(maxsize=1)
-def allowed_packages() -> tuple[Path, ...]:
-    """Folders of site-packages that numpy and IPython's shell import, found by running them."""
-    probe = """
-import sys, json, site
+PROBE = """
+import ctypes, json, sys
+from pathlib import Path
 import numpy
 from IPython.core.interactiveshell import InteractiveShell
 shell = InteractiveShell.instance()
 shell.run_cell("1/0"); shell.run_cell("%time x = 1"); shell.run_cell("import numpy.linalg, numpy.random, numpy.fft")
-print(json.dumps([m.__file__ for m in list(sys.modules.values()) if getattr(m, "__file__", None)]))
+site, stdlib = Path(sys.argv[1]), Path(sys.argv[2])
+names = sorted({Path(m.__file__).relative_to(site).parts[0] for m in list(sys.modules.values())
+                if getattr(m, "__file__", None) and site in Path(m.__file__).parents})
+folders = [site / n for n in names if (site / n).is_dir()]
+folders += [p for p in site.glob("*.libs") if p.name.split(".")[0] in names]  # numpy.libs: OpenBLAS
+for folder in [stdlib, *folders]:  # load every extension module's libraries: the loader finds them
+    for library in folder.rglob("*.so"):
+        try:
+            ctypes.CDLL(str(library))
+        except OSError:
+            pass
+loaded = []  # each library by the name the loader opened it under (soname links included)
+class Info(ctypes.Structure):
+    _fields_ = [("address", ctypes.c_void_p), ("name", ctypes.c_char_p)]
+each = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(Info), ctypes.c_size_t, ctypes.c_void_p)
+def note(info, size, data):
+    loaded.append((info.contents.name or b"").decode())
+    return 0
+ctypes.CDLL(None).dl_iterate_phdr(each(note), None)
+print(json.dumps({"packages": [str(f) for f in folders], "libraries": [n for n in loaded if n.startswith("/")]}))
 """
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
-                         env={**os.environ, "HOME": tempfile.gettempdir()})
-    site = Path(sysconfig.get_paths()["purelib"])
-    names = set()
-    for line in out.stdout.splitlines()[-1:]:
-        for file in json.loads(line):
-            path = Path(file)
-            if site in path.parents:
-                names.add(path.relative_to(site).parts[0])
-    folders = [site / n for n in sorted(names) if (site / n).is_dir()]
-    # Compiled packages keep their shared libraries beside them (numpy.libs: OpenBLAS).
-    folders += [p for p in site.glob("*.libs") if p.name.split(".")[0] in names]
-    return tuple(folders)
+
+
+@lru_cache(maxsize=1)
+def probe() -> dict:
+    """What numpy and IPython's shell import (folders of site-packages), and every shared
+    library the interpreter, the standard library's and those packages' extension modules
+    load, found by running them once."""
+    stdlib = sysconfig.get_paths(vars={"base": sys.base_prefix})["stdlib"]
+    out = subprocess.run([sys.executable, "-c", PROBE, sysconfig.get_paths()["purelib"], stdlib], capture_output=True,
+                         text=True, check=True, env={**os.environ, "HOME": tempfile.gettempdir()})
+    return json.loads(out.stdout.splitlines()[-1])
+
+
+def allowed_packages() -> tuple[Path, ...]:
+    """Folders of site-packages that numpy and IPython's shell import."""
+    return tuple(Path(p) for p in probe()["packages"])
 
 
 @lru_cache(maxsize=1)
 def mounts() -> tuple[tuple[str, str], ...]:
     """(host path, sandbox path) of everything the sandbox holds read-only: the interpreter at
     /sandbox/python, the allowed packages at /sandbox/site, setpriv, and the shared libraries
-    all of these link (found with ldd) at their usual paths. Nothing else of /usr."""
+    all of these load, at their usual paths. Nothing else of /usr."""
     base = Path(sys.base_prefix)
     version = f"python{sys.version_info.major}.{sys.version_info.minor}"
     binary = Path(os.path.realpath(base / "bin" / version))
@@ -147,30 +167,20 @@ def mounts() -> tuple[tuple[str, str], ...]:
     pairs += [(str(folder), f"{SITE}/{folder.name}") for folder in allowed_packages()]
     setpriv = Path(os.path.realpath(shutil.which("setpriv")))
     pairs.append((str(setpriv), "/usr/bin/setpriv"))
-    linked = [binary, setpriv, *(p for p, _ in pairs if p.endswith(".so") or ".so." in p)]
-    for folder in [stdlib, *allowed_packages()]:
-        linked += folder.rglob("*.so")
     own = [str(base), *(str(f) for f in allowed_packages())]  # mounted above, at /sandbox
-    for library in shared_libraries(tuple(str(p) for p in linked)):
+    for library in sorted(set(probe()["libraries"]) | setpriv_libraries(setpriv)):
         if not any(library.startswith(prefix + "/") for prefix in own):
-            real_dir = os.path.realpath(os.path.dirname(library))
-            pairs.append((os.path.realpath(library), f"{real_dir}/{os.path.basename(library)}"))
+            # at the path the loader looks for (a soname link), with its folder's links resolved
+            inside = os.path.join(os.path.realpath(os.path.dirname(library)), os.path.basename(library))
+            pairs.append((os.path.realpath(library), inside))
     return tuple(dict.fromkeys(pairs))
 
 
-def shared_libraries(files: tuple[str, ...]) -> set[str]:
-    """Every shared library the dynamic loader would load for `files` (ldd, in batches)."""
-    found = set()
-    for start in range(0, len(files), 200):
-        out = subprocess.run(["ldd", *files[start:start + 200]], capture_output=True, text=True).stdout
-        for line in out.splitlines():
-            words = line.split()
-            if line.endswith(":") or not words:  # "file:" heads the list of each file
-                continue
-            path = words[2] if "=>" in words and len(words) > 2 else words[0]
-            if path.startswith("/"):
-                found.add(path)
-    return found
+def setpriv_libraries(setpriv: Path) -> set[str]:
+    """The shared libraries setpriv loads (asked of the dynamic loader, with ldd)."""
+    out = subprocess.run(["ldd", str(setpriv)], capture_output=True, text=True, check=True).stdout
+    words = [line.split() for line in out.splitlines() if line.split()]
+    return {w[2] if "=>" in w else w[0] for w in words} - {"linux-vdso.so.1"}
 
 
 def bwrap_options(limits: Limits, runner_fd: int, filter_fd: int) -> list[str]:
