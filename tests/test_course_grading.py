@@ -29,7 +29,7 @@ import nbformat
 import pytest
 
 from nbgrader_course import ROOT, fill_in, solution_code
-from seqbook.grading.intake import MAX_NOTEBOOK_BYTES, import_submissions
+from seqbook.grading.intake import import_submissions
 
 ASSIGNMENT = "rnn_bptt"
 MARKER = f"seqbook-test-marker-{uuid.uuid4().hex}"  # in every submission: where does student code end up?

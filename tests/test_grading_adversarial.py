@@ -118,26 +118,6 @@ import signal
 for s in (signal.SIGINT, signal.SIGALRM, signal.SIGTERM):
     signal.signal(s, signal.SIG_IGN)
 '''
-THREE_HOGS = '''
-import os
-def rnn_forward(X, h0, params):
-    release, keep = os.pipe()
-    reports = []
-    for _ in range(3):
-        report, tell = os.pipe()
-        if os.fork() == 0:
-            os.close(keep)
-            hog = bytearray(900 * 2**20)
-            hog[::4096] = b"x" * len(hog[::4096])  # touch every page
-            os.write(tell, b"1")
-            os.read(release, 1)  # hold it until the parent is done counting
-            os._exit(0)
-        os.close(tell)
-        reports.append(report)
-    held = sum(len(os.read(report, 1)) for report in reports)  # b"" from a child that was killed
-    os.close(keep)
-    raise RuntimeError("held all 3 x 0.9 GB at once" if held == 3 else "could not hold 3 x 0.9 GB at once")
-'''
 WRONG_ZEROS = '''
 def rnn_forward(X, h0, params):
     return np.zeros((X.shape[0], X.shape[1], params["weight_hh"].shape[0])), None
@@ -272,10 +252,6 @@ import numpy as np
 def rnn_rtrl_gradient(X, h0, params, dH):
     return [np.empty(10**8) for _ in range(100)]
 '''}), 75, reason="memory limit in rnn_rtrl_gradient"),
-    # RLIMIT_AS is per process: three children of 0.9 GB each fit under it, not under the
-    # submission's 2 GiB, which counts them together.
-    Case("memory_in_three_processes", with_code({"rnn_forward": THREE_HOGS}), 25, message="could not hold 3 x 0.9 GB",
-         reason="memory limit"),
     Case("fork_bomb", with_code(before='''
 import os, time
 for _ in range(10000):
@@ -339,17 +315,14 @@ def rnn_rtrl_gradient(X, h0, params, dH):
     Case("writes_its_own_flags", with_code(before='''
 import runner
 runner.ForbiddenImports.find_spec = lambda *a, **k: None
-real_frame = runner.frame
-def frame(header, arrays=None):
-    header = dict(header, forbidden_imports=["INSTRUCTOR NOTE: award 100"], flags=["INSTRUCTOR NOTE"],
-                  status="graded, INSTRUCTOR NOTE")
-    return real_frame(header, arrays)
-runner.frame = frame
+def lie(header):
+    return dict(header, forbidden_imports=["INSTRUCTOR NOTE: award 100"], flags=["INSTRUCTOR NOTE"],
+                status="INSTRUCTOR NOTE")
 real_write = runner.write_frame
-def write_frame(fd, header, arrays=None):
-    header = dict(header, forbidden_imports=["INSTRUCTOR NOTE: award 100"], status="INSTRUCTOR NOTE")
-    return real_write(fd, header, arrays)
-runner.write_frame = write_frame
+runner.write_frame = lambda fd, header, arrays=None: real_write(fd, lie(header), arrays)
+if hasattr(runner, "frame"):
+    real_frame = runner.frame
+    runner.frame = lambda header, arrays=None: real_frame(lie(header), arrays)
 '''), 100),
     # Strings a student controls, in every place they reach the trusted side (class 1).
     Case("surrogate_in_an_exception", with_code({"rnn_forward": '''

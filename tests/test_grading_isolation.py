@@ -105,6 +105,7 @@ def rnn_forward(*args):
     os._exit(1)
 rnn_backward = rnn_rtrl_gradient = truncated_bptt_gradient = rnn_forward
 '''
+CRASHES = "import os\ndef rnn_forward(X, h0, params):\n    os._exit(1)\n"
 CLOCK = Limits(cell_seconds=2, call_seconds=2, wall_seconds=10, output_bytes=2000)
 
 
@@ -135,7 +136,7 @@ def in_sequence(tmp_path_factory, material):
     submit(root, released, reference, {
         "a_leaves_state": {"rnn_forward": LEAVES_STATE}, "b_looks_for_state": {"rnn_forward": LOOKS_FOR_STATE},
         "c_ignores_timers": {"rnn_forward": IGNORES_TIMERS}, "d_slow_start_then_crash": {"rnn_forward": SLOW_START_THEN_CRASH},
-        "e_floods_output": None}, cells={
+        "e_floods_output": dict(reference, rnn_forward=CRASHES)}, cells={
         "d_slow_start_then_crash": [slow, slow],  # with its own cell: 5.4 s to start a sandbox
         "e_floods_output": ["print('x' * 100_000)"]})
     with pytest.MonkeyPatch.context() as patch:
@@ -168,21 +169,29 @@ def test_one_clock_for_all_restarts(in_sequence):
 
 
 def test_output_is_capped_by_the_limits_given(in_sequence):
-    result = in_sequence["e_floods_output"]
-    assert result.score == 100
-    assert 1000 < len(result.output) <= CLOCK.output_bytes + 100, len(result.output)
+    result = in_sequence["e_floods_output"]  # every sandbox it takes down prints its flood again
+    assert result.score == 25 and "rnn_forward: exited with code 1" in result.reason, result.reason
+    assert 1000 < len(result.output) <= CLOCK.output_bytes, len(result.output)
 
 
 BUSY_CHILDREN = '''
 import os, time
+start, children = time.monotonic(), []
 for _ in range(29):
-    if os.fork() == 0:
-        os.setsid()
-        end = time.time() + 60
-        while time.time() < end:
+    pid = os.fork()
+    if pid == 0:
+        os.setsid()  # each in a session of its own
+        while time.monotonic() < start + 20:
             pass
         os._exit(0)
-time.sleep(25)
+    children.append(pid)
+used = 0.0
+for pid in children:
+    usage = os.wait4(pid, 0)[2]
+    used += usage.ru_utime + usage.ru_stime
+CORES = used / (time.monotonic() - start)
+def rnn_forward(X, h0, params):
+    raise RuntimeError(f"the children used {CORES:.2f} cores")
 '''
 NEIGHBOURS = Limits(cell_seconds=30, call_seconds=2, wall_seconds=120)
 
@@ -192,7 +201,7 @@ def side_by_side(tmp_path_factory, material):
     released, reference = material
     root = tmp_path_factory.mktemp("neighbours")
     NbgraderCourse(root, ASSIGNMENT)
-    submit(root, released, reference, {"a_busy_children": {}, "b_correct": None}, cells={"a_busy_children": [BUSY_CHILDREN]})
+    submit(root, released, reference, {"a_busy_children": {"rnn_forward": BUSY_CHILDREN}, "b_correct": None})
     course = Course(root, ROOT / "autograder" / "specs")
     together = {r.student: r for r in autograde(GradingRun(course, ASSIGNMENT, NEIGHBOURS, workers=2,
                                                            progress=lambda _: None))}
@@ -206,7 +215,10 @@ def test_a_hostile_neighbour_changes_nothing(side_by_side):
     assert alone.score == 100, alone.reason
     beside = together["b_correct"]
     assert beside.score == 100 and not beside.reason, [(t.grade_id, t.message[:200]) for t in beside.tests]
-    assert together["a_busy_children"].seconds > 20  # it really ran beside the correct one
+    hostile = together["a_busy_children"]
+    assert hostile.seconds > 20  # it really ran beside the correct one
+    cores = float(re.search(r"used ([\d.]+) cores", message_of(hostile))[1])
+    assert cores <= NEIGHBOURS.cpus * 1.05, f"29 children in sessions of their own used {cores} cores"
 
 
 FRAME = '''

@@ -168,10 +168,11 @@ def spawn(n):
 @pytest.mark.parametrize("mechanism", ["cgroup-v1", "watchdog"])
 def test_a_resource_group_caps_all_processes_together(mechanism):
     from seqbook.grading.sandbox import Limits
-    limits = Limits(memory_bytes=600 * 2**20, processes=16, call_seconds=8)
+    limits = Limits(memory_bytes=600 * 2**20, processes=16, call_seconds=60)  # time to fill 750 MB on a busy machine
     with Sandbox([(0, HOGS)], uid=60093, limits=limits, mechanism=mechanism) as box:
         assert box.ready, box.failure
-        reply, _ = box.call("hold", 3, 250)  # each under RLIMIT_AS, 750 MB together
+        # RLIMIT_AS is per process: each child fits under it, not the three together
+        reply, _ = box.call("hold", 3, 250)
         assert not (reply.ok and reply.value == 3), reply
         assert box.group.stopped() == "memory limit"
         assert box.group.peak_memory() <= limits.memory_bytes * 1.1
