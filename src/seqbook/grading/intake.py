@@ -16,7 +16,7 @@ finds it (a renamed notebook becomes a flag, not a zero). Zip members are read i
 never extracted by their own names: absolute paths, `..`, symlinks, oversized files and
 suspicious compression ratios are refused with a message, and the rest is imported. A
 student whose only file was refused still gets a row: the reason is kept in their folder
-(`REFUSED`) and they are graded "not graded" with it. Nothing already in the course is
+(`.seqbook-refused`) and they are graded "not graded" with it. Nothing already in the course is
 deleted; a student's earlier files are replaced only when that student submits again.
 """
 from __future__ import annotations

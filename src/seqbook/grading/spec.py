@@ -4,10 +4,9 @@ A spec module under `autograder/specs/` defines `spec = Spec("<assignment>")` an
 function per graded test cell, decorated with `@spec.test("<grade_id>")`. Each gets a
 `Student` (calls into the sandbox) and an `rng` seeded from the course secret, the student
 id and the test (`grading_rng`), so every student gets different but reproducible cases
-that nobody without the secret can compute in advance; `seqbook check` passes
-`practice_rng` instead. A test passes by returning and
-fails by raising `Failure` with a message for the student; points come from the released
-notebook's grade cells.
+that nobody without the secret can compute in advance (`seqbook check` passes
+`practice_rng` instead). A test passes by returning and fails by raising `Failure` with a
+message for the student; points come from the released notebook's grade cells.
 """
 from __future__ import annotations
 
