@@ -3,9 +3,10 @@
 Both grade the same 40 rnn_bptt submissions, a mix of correct, partly wrong, blank and
 hostile (patching numpy; a fork bomb) ones: stock nbgrader sequentially with a kernel per
 notebook and no sandbox, `seqbook grade --workers 2` with a sandbox per submission.
-Prints submissions per minute for both and the ratio, then seqbook's seconds per
-submission for classes of 10, 50 and 200 (it should stay flat: one writer, no per-class
-cost). Run from the repository root: .venv/bin/python -m benchmarks.grading [class sizes...]
+Prints submissions per minute for both and the ratio, what one submission's resource
+group costs (made, joined, removed), then seqbook's seconds per submission for classes of
+10, 50 and 200 (it should stay flat: one writer, no per-class cost).
+Run from the repository root: .venv/bin/python -m benchmarks.grading [class sizes...]
 """
 import subprocess
 import sys
@@ -49,6 +50,24 @@ def seqbook_grade(subs: Path, course: Path) -> float:
     return time.perf_counter() - start
 
 
+def resource_group_cost(n: int = 50) -> tuple[str, float]:
+    """Mechanism and seconds to make a resource group, put a process in it and remove it."""
+    from seqbook.grading import resources
+    from seqbook.grading.sandbox import Limits
+
+    limits = Limits()
+    start = time.perf_counter()
+    for _ in range(n):
+        group = resources.open_group(limits.memory_bytes, limits.processes, limits.cpus, limits.cpu_seconds)
+        subprocess.run(["true"], preexec_fn=group.enter, check=True)
+        group.close()
+    seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    for _ in range(n):
+        subprocess.run(["true"], check=True)
+    return group.mechanism, (seconds - (time.perf_counter() - start)) / n
+
+
 def main(sizes=(10, 50, 200)) -> None:
     kinds = submissions()
     n = 40
@@ -65,6 +84,8 @@ def main(sizes=(10, 50, 200)) -> None:
         print(f"  stock nbgrader autograde (sequential, no sandbox): {60 * n / stock:6.1f} submissions/min")
         print(f"  seqbook grade --workers 2 (sandboxed):            {60 * n / ours:6.1f} submissions/min"
               f"   ratio {stock / ours:4.1f}x")
+        mechanism, cost = resource_group_cost()
+        print(f"  resource group per submission ({mechanism}): {1000 * cost:.1f} ms")
         print("  seqbook grade by class size (whole command, start-up included; marginal = extra"
               " seconds per extra submission over the previous size):")
         previous = None

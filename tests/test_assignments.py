@@ -16,6 +16,7 @@ from nbgrader.api import Gradebook
 from nbgrader_course import ROOT, Course, cells_by_id, fill_in, nbgrader, solution_code
 from seqbook.grading import engine
 from seqbook.grading.gradebook import register_assignment
+from seqbook.grading.course import Course as GradingCourse
 
 ASSIGNMENTS = sorted(p.name for p in (ROOT / "solutions").iterdir() if p.is_dir())
 
@@ -40,9 +41,13 @@ def course(request, tmp_path_factory):
 def engine_results(course):
     """The engine's results, recorded in a gradebook of its own (stock nbgrader writes gradebook.db)."""
     course, _, _ = course
-    graded = engine.Course(course.root, ROOT / "autograder" / "specs", engine_gradebook(course))
+    secret = course.root / "secret"  # a fixed one: the same inputs on every run of the tests
+    secret.write_text("the catalogue of known mistakes is graded with this secret\n")
+    secret.chmod(0o600)
+    graded = GradingCourse(course.root, ROOT / "autograder" / "specs", engine_gradebook(course), secret)
     register_assignment(graded.db_url, course.assignment, graded.release(course.assignment))
-    results = engine.autograde(graded, course.assignment, progress=lambda _: None)
+    run = engine.GradingRun(graded, course.assignment, progress=lambda _: None)
+    results = engine.autograde(run)
     return {r.student: r for r in results}
 
 

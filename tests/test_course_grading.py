@@ -3,18 +3,25 @@
 A small class (correct, partly wrong, blank, hostile) is graded through the command line;
 then it is graded again (nothing is graded twice), with a changed submission and a manual
 grade (only the change is graded, the manual grade stays), after a SIGKILL in the middle
-(the re-run ends with the gradebook of an uninterrupted run), and with bad input (each gets
-a clear message; the rest of the batch is graded).
+(the re-run ends with the gradebook of an uninterrupted run, and nothing of the killed run
+is left behind), and with bad input (each gets a clear message and a row in the CSV; the
+rest of the batch is graded, whatever a student's strings hold and whatever fails while
+one result is written). Then the course secret, the gradebook's ledger columns on an
+older gradebook, and what changes the grading version.
 """
 from __future__ import annotations
 
 import csv
+import json
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
+import uuid
 import zipfile
 from pathlib import Path
 
@@ -22,9 +29,10 @@ import nbformat
 import pytest
 
 from nbgrader_course import ROOT, fill_in, solution_code
-from seqbook.grading.intake import MAX_NOTEBOOK_BYTES, import_submissions
+from seqbook.grading.intake import import_submissions
 
 ASSIGNMENT = "rnn_bptt"
+MARKER = f"seqbook-test-marker-{uuid.uuid4().hex}"  # in every submission: where does student code end up?
 
 
 def seqbook(*args, cwd=None):
@@ -40,9 +48,12 @@ def notebooks():
         "(dH[t] + dh_next) * (1 - H[t] ** 2)", "dH[t] * (1 - H[t] ** 2)"))
     hostile = dict(wrong, rnn_forward="import numpy as np\nnp.allclose = lambda *a, **k: True\n"
                    + reference["rnn_forward"])  # patching numpy changes nothing: still 70
-    return {name: nbformat.writes(nb).encode() for name, nb in {
-        "correct": fill_in(released, reference), "wrong": fill_in(released, wrong),
-        "blank": released, "hostile": fill_in(released, hostile)}.items()}
+    surrogate = dict(reference, rnn_forward='def rnn_forward(X, h0, params):\n    raise ValueError("\\udc80")')
+    notebooks = {"correct": fill_in(released, reference), "wrong": fill_in(released, wrong), "blank": released,
+                 "hostile": fill_in(released, hostile), "surrogate": fill_in(released, surrogate)}
+    for nb in notebooks.values():
+        nb.cells.append(nbformat.v4.new_code_cell(f"# {MARKER}"))
+    return {name: json.dumps(nb).encode() for name, nb in notebooks.items()}
 
 
 def make_class(folder: Path, notebooks, kinds) -> Path:
@@ -126,17 +137,36 @@ def test_sigkill_midway_then_rerun_equals_an_uninterrupted_run(tmp_path, noteboo
                str(tmp_path / "course"), "--workers", "1"]
     grader = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
                               start_new_session=True)
-    for line in grader.stdout:  # kill it right after its second result
+    for line in grader.stdout:  # kill it right after its second result, while the third is graded
         if line.startswith("[2/6]"):
             os.killpg(grader.pid, signal.SIGKILL)
             break
     grader.wait()
     time.sleep(1)
+    assert not files_holding(MARKER), "a killed grader left student code on disk"
+    leftover = Path(tempfile.mkdtemp(prefix="seqbook-sandbox-"))  # as earlier versions left them
+    (leftover / "job.json").write_text(f"# {MARKER}")
+    os.utime(leftover, (time.time() - 3600, time.time() - 3600))
     resumed = subprocess.run(command, capture_output=True, text=True)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert "2 submission(s) unchanged" in resumed.stdout
     uninterrupted = root_state(graded_once[0] / "course", exclude={"ben"})  # ben changed in another test
     assert root_state(tmp_path / "course", exclude={"ben"}) == uninterrupted
+    assert not leftover.exists() and not files_holding(MARKER)
+    assert not list(Path("/sys/fs/cgroup").glob(f"*/**/seqbook-{grader.pid}-*")), "the killed grader's groups remain"
+
+
+def files_holding(text: str) -> list[Path]:
+    """Files of the temp folder's seqbook-* entries (sandbox folders) holding `text`."""
+    found = []
+    for entry in Path(tempfile.gettempdir()).glob("seqbook-*"):
+        for path in [entry] if entry.is_file() else entry.rglob("*"):
+            try:
+                if path.is_file() and text.encode() in path.read_bytes():
+                    found.append(path)
+            except OSError:
+                continue
+    return found
 
 
 def root_state(course, exclude):
@@ -196,6 +226,8 @@ def test_bad_input_gets_clear_messages_and_the_rest_is_graded(tmp_path, notebook
         archive.writestr("zed/rnn_bptt.ipynb", b"\0" * (10 * 2**20))
         archive.writestr("../../evil/rnn_bptt.ipynb", notebooks["correct"])
         archive.writestr("ana2/rnn_bptt.ipynb", notebooks["correct"])
+    (subs / "linked").mkdir()
+    (subs / "linked" / f"{ASSIGNMENT}.ipynb").symlink_to(subs / "ana" / f"{ASSIGNMENT}.ipynb")
     course = tmp_path / "course"
     result = seqbook("grade", ASSIGNMENT, str(subs), "--course", str(course), "--workers", "2")
     assert result.returncode == 0, result.stderr[-3000:]
@@ -203,15 +235,48 @@ def test_bad_input_gets_clear_messages_and_the_rest_is_graded(tmp_path, notebook
     assert "huge/rnn_bptt.ipynb: is 100 MiB, more than 20 MiB" in out
     rows = csv_rows(course)
     assert rows["ana"]["score"] == "100" and rows["x" * 55 + "_" + rows_key_hash(rows)]["score"] == "100"
-    assert rows["nobook"]["status"] == "ungradable" and "no rnn_bptt.ipynb" in rows["nobook"]["message"]
+    assert rows["nobook"]["status"] == "not graded" and "no rnn_bptt.ipynb" in rows["nobook"]["message"]
     assert "2 notebooks and none named" in rows["twice"]["message"]
-    assert rows["latin1"]["status"] == "ungradable" and "UTF-8" in rows["latin1"]["message"]
-    assert rows["old"]["status"] == "ungradable"
+    assert rows["latin1"]["status"] == "not graded" and "UTF-8" in rows["latin1"]["message"]
+    assert rows["old"]["status"] == "not graded"
     assert rows["j_rg"]["score"] == "100"  # the folder name made safe
+    # refused at intake, yet in the CSV: every student found gets a row saying why
+    assert rows["huge"]["status"] == "not graded" and "is 100 MiB, more than 20 MiB" in rows["huge"]["message"]
+    assert rows["linked"]["status"] == "not graded" and "symbolic link" in rows["linked"]["message"]
     result = seqbook("grade", ASSIGNMENT, str(bomb), "--course", str(course))
     assert result.returncode == 0, result.stderr[-3000:]
     assert "like a zip bomb" in result.stdout and "unsafe path" in result.stdout
-    assert not (tmp_path / "evil").exists() and csv_rows(course)["ana2"]["score"] == "100"
+    rows = csv_rows(course)
+    assert not (tmp_path / "evil").exists() and rows["ana2"]["score"] == "100"
+    assert rows["zed"]["status"] == "not graded" and "like a zip bomb" in rows["zed"]["message"]
+
+
+def test_strings_a_student_controls_never_stop_the_batch(tmp_path, notebooks):
+    subs = make_class(tmp_path / "subs", notebooks, {"ana": "correct", "sam": "surrogate"})
+    course = tmp_path / "course"
+    for _ in range(2):  # a batch that once crashed used to crash again on every re-run
+        result = seqbook("grade", ASSIGNMENT, str(subs), "--course", str(course), "--regrade")
+        assert result.returncode == 0, result.stderr[-3000:]
+        rows = csv_rows(course)
+        assert rows["ana"]["score"] == "100" and rows["sam"]["score"] == "25" and rows["sam"]["status"] == "graded"
+    page = (course / "feedback" / "sam" / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
+    assert "ValueError: \\udc80" in page
+
+
+def test_a_result_that_cannot_be_written_is_an_error_not_a_crash(tmp_path, notebooks):
+    subs = make_class(tmp_path / "subs", notebooks, {"ana": "correct", "ben": "wrong", "cem": "blank"})
+    course = tmp_path / "course"
+    blocked = course / "autograded" / "ben" / ASSIGNMENT
+    blocked.parent.mkdir(parents=True)
+    blocked.write_text("a file where ben's autograded folder goes")
+    result = seqbook("grade", ASSIGNMENT, str(subs), "--course", str(course))
+    assert result.returncode == 0, result.stderr[-3000:]
+    rows = csv_rows(course)
+    assert rows["ana"]["score"] == "100" and rows["cem"]["score"] == "0"
+    assert rows["ben"]["status"] == "error" and "could not be recorded" in rows["ben"]["message"]
+    blocked.unlink()
+    result = seqbook("grade", ASSIGNMENT, str(subs), "--course", str(course))  # an error is tried again
+    assert "2 submission(s) unchanged" in result.stdout and csv_rows(course)["ben"]["score"] == "70"
 
 
 def rows_key_hash(rows):
@@ -292,6 +357,11 @@ def test_postgresql_gradebook(tmp_path, notebooks, postgres_url):
     assert scores == {"ana": 100, "ben": 70, "cem": 0}
     rerun = seqbook("grade", ASSIGNMENT, str(subs), "--course", str(course), "--db", postgres_url)
     assert "3 submission(s) unchanged" in rerun.stdout
+    make_ledger_old(postgres_url)  # a gradebook of an earlier version gains the new columns
+    rerun = seqbook("grade", ASSIGNMENT, str(subs), "--course", str(course), "--db", postgres_url)
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    rows = ledger_rows(postgres_url)
+    assert rows["zoe"] == (42, "graded", "", "") and rows["ben"] == (70, "graded", "", "")
     with advisory_lock(postgres_url):  # a grader on another machine holds the gradebook
         blocked = seqbook("grade", ASSIGNMENT, str(subs), "--course", str(tmp_path / "other"), "--db", postgres_url)
     assert blocked.returncode == 1 and "advisory lock" in blocked.stderr
@@ -311,21 +381,107 @@ def test_students_check_their_notebook(tmp_path, notebooks):
     assert "PASS test_rnn_forward: 20/20" in seqbook("check", str(tmp_path / "correct" / f"{ASSIGNMENT}.ipynb")).stdout
     assert "NotImplementedError" in result.stdout and "0/100 points with practice inputs" in result.stdout
     # without root or bubblewrap (a student's laptop) the same tests run in a plain child process
+    from seqbook.grading.judging import judge
+    from seqbook.grading.sandbox import Limits
+    from seqbook.grading.spec import practice_rng
+    from seqbook.grading.submission import Submission
     release = nbformat.read(ROOT / "exercises" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
     spec = engine.load_spec(ROOT / "autograder" / "specs" / f"{ASSIGNMENT}.py")
-    plain = engine.grade_submission(notebooks["wrong"], release, spec, "practice", os.getuid(), isolate=False)
-    assert plain.score == 70
+    plain = judge(Submission("practice", notebooks["wrong"]), release, spec, practice_rng, os.getuid(), Limits(),
+                  isolate=False)
+    assert plain.score == 70 and plain.resources  # a cgroup where it may make one, else the watchdog
 
 
-def test_a_changed_spec_or_release_changes_the_grading_version(tmp_path):
+def test_the_course_secret_seeds_the_grading_inputs(tmp_path, notebooks):
+    subs = make_class(tmp_path / "subs", notebooks, {"ben": "wrong"})
+    shared = tmp_path / "shared-secret"
+    messages = {}
+    for name, secret in (("one", shared), ("two", shared), ("own", None)):
+        course = tmp_path / name
+        extra = ["--secret-file", str(secret)] if secret else []
+        result = seqbook("grade", ASSIGNMENT, str(subs), "--course", str(course), *extra)
+        assert result.returncode == 0, result.stderr[-3000:]
+        report = json.loads((course / "autograded" / "ben" / ASSIGNMENT / "grading-report.json").read_text())
+        messages[name] = [t["message"] for t in report["tests"]]
+        assert (course / ".seqbook-secret").exists() == (secret is None)
+    assert messages["one"] == messages["two"]  # one secret, the same inputs on any machine
+    assert messages["one"] != messages["own"]  # another secret, other inputs: the failure shows other numbers
+    for secret in (shared, tmp_path / "own" / ".seqbook-secret"):
+        assert secret.stat().st_mode & 0o777 == 0o600 and len(secret.read_text().strip()) == 64
+    before = (tmp_path / "own" / ".seqbook-secret").read_text()
+    rerun = seqbook("grade", ASSIGNMENT, str(subs), "--course", str(tmp_path / "own"))
+    assert "1 submission(s) unchanged" in rerun.stdout  # kept, so a re-run grades nothing again
+    assert (tmp_path / "own" / ".seqbook-secret").read_text() == before
+    shared.chmod(0o644)
+    refused = seqbook("grade", ASSIGNMENT, str(subs), "--course", str(tmp_path / "one"), "--secret-file", str(shared))
+    assert refused.returncode == 1 and "can be read by other users" in refused.stderr
+
+
+OLD_LEDGER = ("CREATE TABLE seqbook_graded (assignment VARCHAR(128) NOT NULL, student VARCHAR(128) NOT NULL, "
+              "digest VARCHAR(64) NOT NULL, version VARCHAR(64) NOT NULL, score FLOAT NOT NULL, "
+              "status VARCHAR(32) NOT NULL, graded_at FLOAT NOT NULL, PRIMARY KEY (assignment, student))")
+
+
+def make_ledger_old(db_url: str) -> None:
+    """The ledger table as versions before flags and reasons made it, with one old row."""
+    from sqlalchemy import create_engine, text
+    engine_ = create_engine(db_url)
+    with engine_.begin() as connection:
+        connection.execute(text("DROP TABLE seqbook_graded"))
+        connection.execute(text(OLD_LEDGER))
+        connection.execute(text("INSERT INTO seqbook_graded VALUES ('gru', 'zoe', 'd', 'v', 42, 'graded', 0)"))
+    engine_.dispose()
+
+
+def ledger_rows(db_url: str) -> dict:
+    from sqlalchemy import create_engine, text
+    engine_ = create_engine(db_url)
+    with engine_.connect() as connection:
+        rows = {row[0]: tuple(row[1:]) for row in connection.execute(
+            text("SELECT student, score, status, flags, reason FROM seqbook_graded"))}
+    engine_.dispose()
+    return rows
+
+
+def test_the_ledger_gains_its_columns_on_an_older_gradebook(tmp_path, notebooks):
+    course = tmp_path / "course"
+    subs = make_class(tmp_path / "subs", notebooks, {"ana": "correct"})
+    assert seqbook("grade", ASSIGNMENT, str(subs), "--course", str(course)).returncode == 0
+    url = f"sqlite:///{course / 'gradebook.db'}"
+    make_ledger_old(url)
+    renamed = make_class(tmp_path / "subs2", notebooks, {"tom": "correct"})
+    (renamed / "tom" / f"{ASSIGNMENT}.ipynb").rename(renamed / "tom" / "mine.ipynb")
+    result = seqbook("grade", ASSIGNMENT, str(renamed), "--course", str(course))
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert ledger_rows(url) == {"zoe": (42, "graded", "", ""), "tom": (100, "graded", "notebook renamed", "")}
+
+
+def test_what_changes_the_grading_version(tmp_path):
+    from seqbook.grading import ledger
     from seqbook.grading.ledger import grading_version
     spec, release = tmp_path / "spec.py", tmp_path / "release.ipynb"
     spec.write_text("spec = 1\n")
     release.write_text("{}")
-    before = grading_version(spec, release)
+    before = grading_version(spec, release, b"secret")
     spec.write_text("spec = 2\n")
-    assert grading_version(spec, release) != before  # so every submission is graded again
+    assert grading_version(spec, release, b"secret") != before  # so every submission is graded again
     spec.write_text("spec = 1\n")
-    assert grading_version(spec, release) == before
+    assert grading_version(spec, release, b"secret") == before
     release.write_text("{ }")
-    assert grading_version(spec, release) != before
+    assert grading_version(spec, release, b"secret") != before
+    release.write_text("{}")
+    assert grading_version(spec, release, b"another secret") != before  # other inputs
+    # the judging code changes it; the feedback page's look, the CSV or the recording do not
+    code = tmp_path / "grading"
+    shutil.copytree(Path(ledger.__file__).parent, code)
+    assert grading_version(spec, release, b"secret", code) == before
+    feedback = code / "feedback.py"
+    feedback.write_text(feedback.read_text().replace("max-width:60em", "max-width:70em"))
+    for module in ("report.py", "recording.py", "engine.py", "intake.py"):
+        (code / module).write_text((code / module).read_text() + "\n# changed\n")
+    assert grading_version(spec, release, b"secret", code) == before
+    for module in ("judging.py", "sandbox.py", "runner.py", "execution.py"):
+        original = (code / module).read_text()
+        (code / module).write_text(original + "\n# changed\n")
+        assert grading_version(spec, release, b"secret", code) != before, module
+        (code / module).write_text(original)

@@ -2,14 +2,20 @@
 
 Each case is a submission of rnn_bptt built from the reference solution, the blank, or a
 known mistake, plus the attack; it asserts the score and status it must get, the flag it
-must raise and the message it must show. The whole batch is graded at once (two workers),
-then checked for isolation: a submission graded alone gets exactly what it got in the
-batch, and the gradebook holds nothing but the grader's writes.
+must raise and the message or reason it must show. The whole batch is graded at once (two
+workers), then checked for isolation: a submission graded alone gets exactly what it got in
+the batch, the gradebook holds nothing but the grader's writes, nothing of a sandbox
+outlives it, and the grades CSV is written whatever the students' strings hold.
+Attacks that need a batch of their own (sequential, or in pairs) are in
+test_grading_isolation.py.
 """
 from __future__ import annotations
 
 import copy
+import csv
+import hashlib
 import json
+import os
 import re
 import sqlite3
 import time
@@ -17,11 +23,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pytest
 
 from nbgrader_course import ROOT, Course as NbgraderCourse, cells_by_id, fill_in, solution_code
-from seqbook.grading.engine import FIRST_UID, Course, autograde
+from seqbook.grading import report
+from seqbook.grading.course import Course
+from seqbook.grading.engine import GradingRun, autograde, load_spec
+from seqbook.grading.flags import is_flag
+from seqbook.grading.gradebook import open_gradebook
+from seqbook.grading.judging import grade_cells
 from seqbook.grading.sandbox import Limits
+from seqbook.grading.spec import practice_rng
 
 LIMITS = Limits(cell_seconds=3, call_seconds=3, wall_seconds=90)
 FULL = {"test_rnn_forward": 20, "test_rnn_backward": 30, "test_rnn_rtrl_gradient": 25,
@@ -35,12 +48,14 @@ class Case:
     score: float
     status: str = "graded"
     flag: str = ""  # a fragment one of the flags must contain
-    message: str = ""  # a fragment of the result: a failing test's message or the notebook's
+    message: str = ""  # a regular expression one of the messages (a failing test's, or the reason) matches
+    reason: str = ""  # a fragment the result's reason (the CSV's message column) must contain
     file: str = "rnn_bptt.ipynb"
 
 
 def dump(nb) -> bytes:
-    return nbformat.writes(nb).encode()
+    """The notebook as JSON with every non-ASCII character escaped: lone surrogates survive."""
+    return json.dumps(nb).encode()
 
 
 def with_code(code_changes: dict | None = None, before: str = "", after: str = "", blank: bool = False):
@@ -98,11 +113,17 @@ def replace_source(grade_id, text):
     return change
 
 
+SIGNALS_IGNORED = '''
+import signal
+for s in (signal.SIGINT, signal.SIGALRM, signal.SIGTERM):
+    signal.signal(s, signal.SIG_IGN)
+'''
 WRONG_ZEROS = '''
 def rnn_forward(X, h0, params):
     return np.zeros((X.shape[0], X.shape[1], params["weight_hh"].shape[0])), None
 '''
 DAEMON_MARKER = ROOT / "_build" / "daemon-escaped"
+HOST_PATHS = sorted({str(ROOT), "/work", "/root", "/tmp/pytest", "seqbook-sandbox", "/process_api", "site-packages"})
 SOLUTION_PATH = ROOT / "solutions" / "rnn_bptt" / "rnn_bptt.ipynb"
 
 CASES = [
@@ -119,14 +140,14 @@ CASES = [
          flag="solution cell 'rnn_forward' is missing"),
     Case("points_changed", edit(set_meta("test_rnn_forward", points=1000)), 80, flag="points changed"),
     Case("flags_flipped_on_locked_cell", edit(set_meta("test_rnn_forward", locked=False, solution=True)), 80,
-         flag="'solution' changed"),
+         flag="'test_rnn_forward': nbgrader flags changed"),
     Case("duplicated_locked_cell", edit(duplicate("test_rnn_forward")), 100, flag="appears more than once"),
     Case("schema_version_99", edit(set_meta("test_rnn_forward", schema_version=99)), 80,
          flag="schema_version changed"),
     Case("kernelspec_changed", edit(lambda nb: nb.metadata.update(kernelspec={"name": "evil"})), 100,
          flag="kernelspec changed"),
-    Case("notebook_renamed", with_code(), 100, flag="renamed to my_rnn.ipynb", file="my_rnn.ipynb"),
-    Case("invalid_json", lambda released, reference: b'{"cells": [', 0, status="ungradable",
+    Case("notebook_renamed", with_code(), 100, flag="notebook renamed", file="my_rnn.ipynb"),
+    Case("invalid_json", lambda released, reference: b'{"cells": [', 0, status="not graded",
          message="not valid notebook JSON"),
     Case("allclose_and_builtins_patched", with_code({"rnn_forward": WRONG_ZEROS}, blank=True, after='''
 import builtins, numpy as np
@@ -160,7 +181,7 @@ import inspect
 def rnn_forward(X, h0, params):
     seen = [name for frame in inspect.stack() for name in frame.frame.f_globals if "expect" in name.lower()]
     raise RuntimeError(f"frames hold {seen}")
-'''}), 25, message="frames hold []"),
+'''}), 25, message=r"frames hold \[\]"),
     Case("mutates_inputs", with_code({"rnn_forward": None}), 25, message="in place"),  # filled in below
     Case("reads_solutions_and_gradebook", with_code({"rnn_forward": f'''
 import os, glob
@@ -169,7 +190,7 @@ def rnn_forward(X, h0, params):
     found += glob.glob("/tmp/**/gradebook.db", recursive=True) + glob.glob("/sandbox/**/*.ipynb", recursive=True)
     found += glob.glob("../*/solutions") + glob.glob("../../*/solutions") + glob.glob("/*/gradebook.db")
     raise RuntimeError(f"found {{found}}")
-'''}), 25, message="found []"),
+'''}), 25, message=r"found \[\]"),
     Case("writes_gradebook", with_code(after='''
 import sqlite3, glob
 for path in glob.glob("/*/gradebook.db") + glob.glob("/*/*/gradebook.db") + ["../gradebook.db", "/tmp/gradebook.db"]:
@@ -198,8 +219,9 @@ if os.environ.get("NBGRADER_EXECUTION"):
     np.allclose = lambda *a, **k: True
 '''), 0, message="entries differ"),
     Case("kills_its_parent", with_code(before="import os, signal\nos.kill(os.getppid(), signal.SIGKILL)"), 100),
-    Case("os_exit_in_a_cell", with_code(after="import os\nos._exit(0)"), 0,
-         message="did not run to the end: the process exited with code 0"),
+    # A cell that takes the process down is left out, like one that times out: the rest is graded.
+    Case("os_exit_in_a_cell", with_code(after="import os\nos._exit(0)"), 100,
+         reason="exited with code 0: the cell was left out, the rest graded"),
     Case("segfault_in_a_function", with_code({"rnn_rtrl_gradient": '''
 def rnn_rtrl_gradient(X, h0, params, dH):
     import ctypes
@@ -214,15 +236,22 @@ def rnn_rtrl_gradient(X, h0, params, dH):
 def rnn_rtrl_gradient(X, h0, params, dH):
     while True:
         pass
-'''}), 75, message="did not finish within"),
-    Case("loop_ignoring_signals", with_code(after='''
-import signal
-for s in (signal.SIGINT, signal.SIGALRM, signal.SIGTERM):
-    signal.signal(s, signal.SIG_IGN)
-while True:
-    pass
-'''), 0, message="time limit exceeded while running cell"),
-    Case("memory_bomb", with_code(before="hog = [bytearray(10**8) for _ in range(100)]"), 100),
+'''}), 75, message="did not finish within", reason="timed out in rnn_rtrl_gradient"),
+    # A hang that ignores the timer is treated like any other: what the notebook defines is graded.
+    Case("loop_ignoring_signals", with_code(after=SIGNALS_IGNORED + "while True:\n    pass\n"), 100,
+         reason="timed out in cell"),
+    Case("function_ignoring_signals", with_code({"rnn_rtrl_gradient": SIGNALS_IGNORED + '''
+def rnn_rtrl_gradient(X, h0, params, dH):
+    while True:
+        pass
+'''}), 75, reason="timed out in rnn_rtrl_gradient"),
+    Case("memory_bomb", with_code(before="import numpy as np\nhog = [np.empty(10**8) for _ in range(100)]"), 100,
+         reason="memory limit in cell"),
+    Case("memory_bomb_in_a_function", with_code({"rnn_rtrl_gradient": '''
+import numpy as np
+def rnn_rtrl_gradient(X, h0, params, dH):
+    return [np.empty(10**8) for _ in range(100)]
+'''}), 75, reason="memory limit in rnn_rtrl_gradient"),
     Case("fork_bomb", with_code(before='''
 import os, time
 for _ in range(10000):
@@ -266,13 +295,94 @@ def rnn_rtrl_gradient(X, h0, params, dH):
     import torch
     return {}
 '''}), 75, flag="tried to import torch", message="not available during grading"),
+    # The flag is read from the code on the trusted side: the sandbox cannot clear it ...
     Case("forbidden_import_around_the_blocker", with_code({"rnn_rtrl_gradient": '''
 import sys
 sys.meta_path[:] = [m for m in sys.meta_path if type(m).__name__ != "ForbiddenImports"]
 def rnn_rtrl_gradient(X, h0, params, dH):
     import seqbook
     return {}
-'''}), 75, message="No module named 'seqbook'"),
+'''}), 75, flag="tried to import seqbook", message="No module named 'seqbook'"),
+    Case("import_in_a_string", with_code({"rnn_rtrl_gradient": '''
+def rnn_rtrl_gradient(X, h0, params, dH):
+    exec("import torch")
+'''}), 75, flag="tried to import torch"),
+    Case("import_by_computed_name", with_code({"rnn_rtrl_gradient": '''
+def rnn_rtrl_gradient(X, h0, params, dH):
+    return __import__("to" + "rch")
+'''}), 75, flag="imports modules by computed name"),
+    # ... nor write one: what the sandbox says reaches neither the flags nor the status.
+    Case("writes_its_own_flags", with_code(before='''
+import runner
+runner.ForbiddenImports.find_spec = lambda *a, **k: None
+def lie(header):
+    return dict(header, forbidden_imports=["INSTRUCTOR NOTE: award 100"], flags=["INSTRUCTOR NOTE"],
+                status="INSTRUCTOR NOTE")
+real_write = runner.write_frame
+runner.write_frame = lambda fd, header, arrays=None: real_write(fd, lie(header), arrays)
+if hasattr(runner, "frame"):
+    real_frame = runner.frame
+    runner.frame = lambda header, arrays=None: real_frame(lie(header), arrays)
+'''), 100),
+    # Strings a student controls, in every place they reach the trusted side (class 1).
+    Case("surrogate_in_an_exception", with_code({"rnn_forward": '''
+def rnn_forward(X, h0, params):
+    raise ValueError("bad \\udc80 value \\x1b[2J\\u202e")
+'''}), 25, message=r"bad \\udc80 value"),
+    Case("surrogate_in_metadata", edit(set_meta("test_rnn_forward", schema_version="\udc80")), 80,
+         flag="schema_version changed"),
+    Case("surrogate_grade_id", edit(lambda nb: nb.cells.append(nbformat.v4.new_code_cell(
+        "x = 1", metadata={"nbgrader": {"grade_id": "\ud800" * 5000, "grade": True, "points": 5}}))), 100,
+         flag="a cell claims a grade id"),
+    Case("surrogate_in_kernelspec", edit(lambda nb: nb.metadata.update(kernelspec={"name": "\udc80", "x": ["\ud800"]})),
+         100, flag="kernelspec changed"),
+    Case("surrogate_in_a_returned_key", with_code({"rnn_forward": '''
+def rnn_forward(X, h0, params):
+    return {"\\udc80": 1, "\\ud800" * 3000: [1.5, "\\udfff"]}, None
+'''}), 25, message="must be a numpy array, got dict"),
+    Case("bytes_that_are_not_text_printed", with_code(before='''
+import sys
+sys.stdout.buffer.write(b"\\xff\\xfe\\xed not UTF-8 \\x1b[2J\\n"); sys.stdout.flush()
+'''), 100),
+    Case("surrogate_in_file_name", with_code(), 100, flag="notebook renamed", file="\udc80\x1b.ipynb"),
+    # A table of answers computed in advance from the public specs (class 5): the inputs are
+    # keyed by the course secret, so neither the old seeding nor the practice inputs help.
+    Case("answers_for_the_public_seeding", None, 0, message="no precomputed answer"),
+    Case("answers_for_the_practice_inputs", None, 0, message="no precomputed answer"),
+    # The sandbox holds only the standard library, numpy and IPython, and knows no host path (class 9).
+    Case("looks_for_other_packages", with_code({"rnn_forward": '''
+import glob, os, subprocess, sys
+def rnn_forward(X, h0, params):
+    found = []
+    for folder in glob.glob("/usr/lib/python3*/*-packages") + glob.glob("/usr/local/lib/python3*/*-packages") + \\
+            glob.glob(sys.prefix + "/lib/python3*/site-packages") + ["/usr/lib/python3/dist-packages"]:
+        sys.path.append(folder)
+    for name in ("yaml", "cryptography", "requests", "torch", "nbgrader", "sqlalchemy", "matplotlib"):
+        try:
+            __import__(name)
+            found.append(name)
+        except ImportError:
+            pass
+    for python in ["/usr/bin/python3", "/usr/bin/python3.11", "/usr/local/bin/python3", "/bin/sh"]:
+        try:
+            subprocess.run([python, "-c", "import yaml"], check=True, capture_output=True)
+            found.append(python)
+        except (OSError, subprocess.CalledProcessError):
+            pass
+    raise RuntimeError(f"imported {found} of {len(os.listdir('/usr/bin'))} programs")
+'''}), 25, message=r"imported \[\] of 1 programs", flag="imports modules by computed name"),
+    Case("looks_for_host_paths", with_code({"rnn_forward": f'''
+import glob, os
+def rnn_forward(X, h0, params):
+    seen = []
+    for path in glob.glob("/proc/[0-9]*/cmdline") + glob.glob("/proc/[0-9]*/environ") + ["/proc/self/cgroup"]:
+        try:
+            text = open(path, "rb").read().decode(errors="replace")
+        except OSError:
+            continue
+        seen += [p for p in {HOST_PATHS!r} if p in text]
+    raise RuntimeError(f"host paths {{sorted(set(seen))}} in {{len(glob.glob('/proc/[0-9]*'))}} processes")
+'''}), 25, message=r"host paths \[\] in [1-9]"),
 ]
 
 
@@ -284,6 +394,43 @@ def fill_known_mistakes(reference):
     return {"control_wrong_backward": {"rnn_backward": backward}, "mutates_inputs": {"rnn_forward": mutating}}
 
 
+def public_seeding(student: str, grade_id: str):
+    """How grading inputs were drawn before the course secret: from public names only."""
+    digest = hashlib.sha256(f"{student}/{grade_id}".encode()).digest()
+    return np.random.default_rng(int.from_bytes(digest[:8], "little"))
+
+
+class Recorder:
+    """Plays the student for the spec with the reference code, noting every answer by its input."""
+
+    def __init__(self, reference_code: str):
+        self.namespace = {"np": np}
+        exec("import numpy as np\n" + reference_code, self.namespace)
+        self.answers = {}
+        self.warnings = []
+
+    def call(self, function, *args, keep=False):
+        value = self.namespace[function](*args)
+        self.answers[hashlib.sha256(np.ascontiguousarray(args[0]).tobytes()).hexdigest()] = value[0].tolist()
+        return value
+
+
+def answer_table(reference, rng) -> str:
+    """A submission whose rnn_forward only looks its answers up (what the attacker precomputed)."""
+    recorder = Recorder(reference["rnn_forward"])
+    load_spec(ROOT / "autograder" / "specs" / "rnn_bptt.py").tests["test_rnn_forward"](recorder, rng)
+    return f'''
+import hashlib
+import numpy as np
+ANSWERS = {recorder.answers!r}
+def rnn_forward(X, h0, params):
+    key = hashlib.sha256(np.ascontiguousarray(X).tobytes()).hexdigest()
+    if key not in ANSWERS:
+        raise KeyError("no precomputed answer")
+    return np.array(ANSWERS[key]), None
+'''
+
+
 @pytest.fixture(scope="module")
 def batch(tmp_path_factory):
     root = tmp_path_factory.mktemp("adversarial")
@@ -291,40 +438,49 @@ def batch(tmp_path_factory):
     released = nbformat.read(nbgrader_course.path("exercises"), as_version=4)
     source = nbformat.read(ROOT / "solutions" / "rnn_bptt" / "rnn_bptt.ipynb", as_version=4)
     reference = solution_code(source)
-    fixes = fill_known_mistakes(reference)
+    builds = {name: with_code(code) for name, code in fill_known_mistakes(reference).items()}
+    builds["answers_for_the_public_seeding"] = with_code({"rnn_forward": answer_table(
+        reference, public_seeding("answers_for_the_public_seeding", "test_rnn_forward"))}, blank=True)
+    builds["answers_for_the_practice_inputs"] = with_code({"rnn_forward": answer_table(
+        reference, practice_rng("test_rnn_forward"))}, blank=True)
     DAEMON_MARKER.unlink(missing_ok=True)
     for case in CASES:
-        build = with_code(fixes[case.name]) if case.name in fixes else case.build
         folder = root / "submitted" / case.name / "rnn_bptt"
         folder.mkdir(parents=True)
-        (folder / case.file).write_bytes(build(released, reference))
+        (folder / case.file).write_bytes(builds.get(case.name, case.build)(released, reference))
     course = Course(root, ROOT / "autograder" / "specs")
+    run = GradingRun(course, "rnn_bptt", LIMITS, workers=2, progress=lambda _: None)
     start = time.monotonic()
-    results = {r.student: r for r in autograde(course, "rnn_bptt", workers=2, limits=LIMITS, progress=lambda _: None)}
+    results = {r.student: r for r in autograde(run)}
     print(f"graded {len(results)} submissions in {time.monotonic() - start:.1f} s")
-    return course, results
+    points = grade_cells(released)
+    with open_gradebook(course.db_url) as gradebook:
+        report.write_grades_csv(report.read_rows(gradebook, "rnn_bptt", points), root / "grades.csv", list(points))
+    return run, results
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_case_gets_its_expected_outcome(batch, case):
     _, results = batch
     result = results[case.name]
-    assert result.status == case.status, (result.message, result.flags)
-    assert result.score == case.score, [(t.grade_id, t.points, t.message[:300]) for t in result.tests] + [result.message]
+    assert result.status == case.status, (result.reason, result.flags)
+    assert result.score == case.score, [(t.grade_id, t.points, t.message[:300]) for t in result.tests] + [result.reason]
     if case.flag:
         assert any(case.flag in f for f in result.flags), result.flags
     else:
         assert not [f for f in result.flags if "import" in f or "cell" in f], result.flags
     if case.message:
-        shown = [result.message] + [t.message for t in result.tests]
-        assert any(case.message in m for m in shown), shown
+        shown = [result.reason] + [t.message for t in result.tests]
+        assert any(re.search(case.message, m) for m in shown), shown
+    if case.reason:
+        assert case.reason in result.reason, result.reason
 
 
 def test_graded_alone_equals_graded_in_the_batch(batch):
-    course, results = batch
+    run, results = batch
+    alone_run = GradingRun(run.course, "rnn_bptt", LIMITS, workers=1, regrade=True, progress=lambda _: None)
     for name in results:
-        alone = autograde(course, "rnn_bptt", students=[name], workers=1, limits=LIMITS, progress=lambda _: None,
-                          regrade=True)[0]
+        alone = autograde(alone_run, students=[name])[0]
         assert [(t.grade_id, t.points, without_cell_numbers(t.message)) for t in alone.tests] == \
                [(t.grade_id, t.points, without_cell_numbers(t.message)) for t in results[name].tests], name
 
@@ -334,15 +490,48 @@ def without_cell_numbers(message: str) -> str:
     return re.sub(r"<ipython-input-\d+-", "<ipython-input-", message)
 
 
-def test_gradebook_holds_only_the_graders_writes(batch):
-    course, results = batch
+def test_nothing_of_a_sandbox_outlives_it(batch):
     time.sleep(5)  # give an escaped daemon time to act
     assert not DAEMON_MARKER.exists(), "a daemon outlived its sandbox"
-    sandbox_uids = {str(FIRST_UID + k) for k in range(2)}
-    survivors = [p.name for p in Path("/proc").iterdir() if p.name.isdigit() and p.exists()
-                 and (p / "status").exists() and sandbox_uids & set(uid_of(p))]
-    assert not survivors, f"processes of the sandbox uids outlived the batch: {survivors}"
-    db = sqlite3.connect(course.root / "gradebook.db")
+    ours = f"seqbook-{os.getpid()}-"  # this test process's resource groups (other graders may run)
+    survivors = [p.name for p in Path("/proc").iterdir() if p.name.isdigit() and ours in cgroups_of(p)]
+    assert not survivors, f"processes of this run's sandboxes outlived the batch: {survivors}"
+    groups = [str(g) for g in Path("/sys/fs/cgroup").glob(f"*/**/{ours}*")]
+    assert not groups, f"resource groups outlived their sandboxes: {groups}"
+
+
+def cgroups_of(proc: Path) -> str:
+    try:
+        return (proc / "cgroup").read_text()
+    except OSError:
+        return ""
+
+
+def test_one_resource_group_caps_each_submission(batch):
+    run, results = batch
+    assert {r.resources for r in results.values() if r.status == "graded"} == {"cgroup v1 (memory, pids, cpu)"}
+    for result in results.values():
+        assert result.peak_memory <= run.limits.memory_bytes, result.student
+    report = json.loads((run.course.autograded("rnn_bptt", "control_correct") / "grading-report.json").read_text())
+    assert report["resources"] == "cgroup v1 (memory, pids, cpu)" and report["peak_memory"] > 10 * 2**20
+
+
+def test_flags_and_status_come_from_the_graders_vocabulary(batch):
+    run, results = batch
+    for result in results.values():
+        assert all(is_flag(f) for f in result.flags), result.flags
+        assert "INSTRUCTOR" not in " ".join(result.flags + [result.status, result.reason])
+    with open(run.course.root / "grades.csv", newline="", encoding="utf-8") as handle:
+        rows = {row["student"]: row for row in csv.DictReader(handle)}
+    assert set(rows) == set(results)  # every student has a row, whatever their strings held
+    for name, row in rows.items():
+        assert row["status"] == results[name].status and float(row["score"]) == results[name].score
+        assert all(is_flag(f) for f in row["flags"].split("; ") if f), row["flags"]
+
+
+def test_gradebook_holds_only_the_graders_writes(batch):
+    run, results = batch
+    db = sqlite3.connect(run.course.root / "gradebook.db")
     tables = {row[0] for row in db.execute("select name from sqlite_master where type='table'")}
     assert "pwned" not in tables
     students = {row[0] for row in db.execute("select id from student")}
@@ -357,16 +546,9 @@ def test_gradebook_holds_only_the_graders_writes(batch):
         assert scores == {t.grade_id: t.points for t in result.tests}, name
 
 
-def uid_of(proc) -> list[str]:
-    try:
-        line = next(l for l in (proc / "status").read_text().splitlines() if l.startswith("Uid:"))
-    except (OSError, StopIteration):
-        return []
-    return line.split()[1:]
-
-
 def test_feedback_shows_results_but_never_grading_code(batch):
-    course, results = batch
+    run, results = batch
+    course = run.course
     page = (course.root / "feedback" / "control_wrong_backward" / "rnn_bptt" / "rnn_bptt.html").read_text()
     assert "70 / 100 points" in page and "test_rnn_backward" in page and "rnn_backward" in page
     for secret in ["torch_reference", "BEGIN HIDDEN TESTS", "def backward(", "seqbook"]:

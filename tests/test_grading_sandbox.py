@@ -84,3 +84,113 @@ def test_a_function_missing_because_its_cell_failed_says_why():
         reply, _ = box.call("forward", np.ones(2))
     assert not reply.ok and "forward is not defined" in reply.error
     assert "'torch' is not available during grading" in reply.error, reply.error
+
+
+# ------------------------------------------------------------------ the protocol, on the trusted side
+def test_arrays_are_checked_against_the_bytes_sent():
+    from seqbook.grading.runner import frame, read_frame, unpack_arrays
+    payload = np.arange(6.0).tobytes()
+    assert unpack_arrays({"a": ["<f8", [2, 3], 0]}, payload)["a"].tolist() == [[0, 1, 2], [3, 4, 5]]
+    for table in [{"a": ["<f8", [2**40], 0]},  # declared larger than what follows
+                  {"a": ["<f8", [2], 0]},  # bytes no array declares
+                  {"a": ["|O8", [6], 0]}, {"a": ["<V8", [6], 0]},  # objects, raw records
+                  {"a": ["<f8", [-6], 0]}, {"a": ["<f8", [3], 8], "b": ["<f8", [3], 0]},  # negative, out of order
+                  {"a": ["<f8", 6, 0]}, ["<f8", [6], 0]]:
+        with pytest.raises(ValueError):
+            unpack_arrays(table, payload)
+    r, w = __import__("os").pipe()
+    __import__("os").write(w, frame({"x": 1}, {"k": np.eye(2)}))
+    header, arrays = read_frame(r)
+    assert header == {"x": 1} and arrays["k"].tolist() == [[1, 0], [0, 1]]
+
+
+def test_a_reply_is_decoded_within_its_budget():
+    import tracemalloc
+
+    from seqbook.grading.sandbox import Budget, Limits, ReplyTooLarge, decode_reply
+    arrays = {"a0": np.zeros(2**17)}  # 1 MB
+    aliased = {"__seq__": "list", "items": [{"__nd__": "a0"}] * 1000}  # 1 GB if copied per reference
+    tracemalloc.start()
+    with pytest.raises(ReplyTooLarge, match="more than 16 MiB"):
+        decode_reply(aliased, arrays, Budget(Limits()))
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 40 * 2**20
+    many = {"__seq__": "list", "items": [1] * 300_000}
+    with pytest.raises(ReplyTooLarge, match="more than 200000 values"):
+        decode_reply(many, {}, Budget(Limits()))
+    deep = 1
+    for _ in range(20):
+        deep = {"__seq__": "list", "items": [deep]}
+    with pytest.raises(ValueError):
+        decode_reply(deep, {}, Budget(Limits()))
+    value = decode_reply({"__seq__": "tuple", "items": [{"__nd__": "a0"}, {"__float__": "0.5"}]}, arrays,
+                         Budget(Limits()))
+    assert value[0].flags.writeable and value[1] == 0.5
+
+
+# ------------------------------------------------------------------ resource groups
+HOGS = """
+import os, time
+def hold(n, megabytes):
+    \"\"\"How many of n children manage to hold `megabytes` each, all at the same time.\"\"\"
+    release, keep = os.pipe()
+    reports = []
+    for _ in range(n):
+        report, tell = os.pipe()
+        if os.fork() == 0:
+            os.close(keep)
+            hog = bytearray(megabytes * 2**20)
+            hog[::4096] = b"x" * len(hog[::4096])  # touch every page
+            os.write(tell, b"1")
+            os.read(release, 1)  # hold it until the parent is done counting
+            os._exit(0)
+        os.close(tell)
+        reports.append(report)
+    held = sum(len(os.read(report, 1)) for report in reports)  # b"" from a child that was killed
+    os.close(keep)
+    return held
+
+def spawn(n):
+    started = 0
+    for _ in range(n):
+        try:
+            if os.fork() == 0:
+                time.sleep(3)
+                os._exit(0)
+            started += 1
+        except OSError:
+            break
+    return started
+"""
+
+
+@pytest.mark.parametrize("mechanism", ["cgroup-v1", "watchdog"])
+def test_a_resource_group_caps_all_processes_together(mechanism):
+    from seqbook.grading.sandbox import Limits
+    limits = Limits(memory_bytes=600 * 2**20, processes=16, call_seconds=60)  # time to fill 750 MB on a busy machine
+    with Sandbox([(0, HOGS)], uid=60093, limits=limits, mechanism=mechanism) as box:
+        assert box.ready, box.failure
+        # RLIMIT_AS is per process: each child fits under it, not the three together
+        reply, _ = box.call("hold", 3, 250)
+        assert not (reply.ok and reply.value == 3), reply
+        assert box.group.stopped() == "memory limit"
+        assert box.group.peak_memory() <= limits.memory_bytes * 1.1
+    with Sandbox([(0, HOGS)], uid=60093, limits=limits, mechanism=mechanism) as box:
+        reply, _ = box.call("spawn", 40)
+        assert (reply.ok and reply.value < 16) or box.group.stopped() == "process limit", reply
+
+
+def test_cgroup_v2_gets_the_same_limits(tmp_path):
+    """No delegated cgroup v2 on this machine: the files it would write, on a plain folder."""
+    from seqbook.grading.resources import cgroup_v2
+    group = cgroup_v2(tmp_path, 2 * 2**30, 32, 1.0)
+    folder = next(tmp_path.glob("seqbook-*"))
+    assert {f.name: f.read_text() for f in folder.iterdir()} == {
+        "memory.max": str(2 * 2**30), "pids.max": "32", "cpu.max": "100000 100000"}
+    (folder / "memory.events").write_text("low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\n")
+    assert group.stopped() == "memory limit" and group.mechanism == "cgroup v2 (memory, pids, cpu)"
+    for file in folder.iterdir():
+        file.unlink()
+    group.close()
+    assert not folder.exists()

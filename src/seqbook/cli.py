@@ -1,6 +1,7 @@
 """The `seqbook` command.
 
     seqbook grade ASSIGNMENT SUBMISSIONS [--course DIR] [--workers N] [--db URL] [--dask ADDRESS]
+                                         [--secret-file FILE] [--regrade]
     seqbook export ASSIGNMENT --format csv|canvas|moodle [--roster FILE] [--course DIR] [--db URL]
     seqbook check NOTEBOOK [--assignment NAME]
     seqbook exam [--points 60] [--seed N] [--out DIR]
@@ -39,6 +40,9 @@ def main(argv: list[str] | None = None) -> int:
     grade.add_argument("--db", default="", help="gradebook SQLAlchemy URL (default: sqlite in the course)")
     grade.add_argument("--dask", metavar="ADDRESS", help="run the sandboxes on this Dask scheduler")
     grade.add_argument("--regrade", action="store_true", help="grade unchanged submissions again")
+    grade.add_argument("--secret-file", type=Path,
+                       help="the course secret that seeds the grading inputs (default: COURSE/.seqbook-secret, "
+                            "created on first use); share it to grade on several machines")
     export = commands.add_parser(
         "export", help="the gradebook's grades as seqbook's CSV, a Canvas import or a Moodle worksheet",
         description="Roster: a CSV with a header; the column `student` (or --match) holds each student's "
@@ -85,9 +89,12 @@ def grade_class(parser, args) -> int:
     from tqdm import tqdm
 
     from seqbook.grading import engine, report
-    from seqbook.grading.gradebook import register_assignment
+    from seqbook.grading.course import Course
+    from seqbook.grading.gradebook import open_gradebook, register_assignment
     from seqbook.grading.intake import import_submissions
+    from seqbook.grading.judging import grade_cells
     from seqbook.grading.ledger import Busy, exclusive
+    from seqbook.grading.secret import SecretError
 
     if shutil.which("bwrap") is None:
         parser.error("bubblewrap is missing: apt-get install bubblewrap")
@@ -100,7 +107,7 @@ def grade_class(parser, args) -> int:
     release = root / "exercises" / name / f"{name}.ipynb"
     release.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(REPO / "exercises" / name / f"{name}.ipynb", release)
-    course = engine.Course(root, SPECS, args.db)
+    course = Course(root, SPECS, args.db, args.secret_file)
     executor = None
     if args.dask:
         from distributed import Client
@@ -112,16 +119,19 @@ def grade_class(parser, args) -> int:
             for who, why in intake.problems:
                 print(f"not imported: {who}: {why}")
             with tqdm(total=len(intake.students), unit="submission", desc=name) as bar:
-                engine.autograde(course, name, intake.students, workers=args.workers, executor=executor,
-                                 regrade=args.regrade, progress=bar.write, bar=bar)
-    except Busy as exc:
+                run = engine.GradingRun(course, name, workers=args.workers, executor=executor,
+                                        regrade=args.regrade, progress=bar.write, bar=bar)
+                results = engine.autograde(run, intake.students)
+    except (Busy, SecretError) as exc:
         print(f"seqbook grade: {exc}", file=sys.stderr)
         return 1
-    rows = report.read_reports(root, name)
+    points = grade_cells(course.release(name))
+    with open_gradebook(course.db_url) as gradebook:
+        rows = report.read_rows(gradebook, name, points)
     csv_path, plot_path = root / f"{name}-grades.csv", root / f"{name}-scores.png"
-    report.write_grades_csv(rows, csv_path)
+    report.write_grades_csv(rows, csv_path, list(points))
     report.plot_histogram(rows, plot_path, name)
-    print(report.summary(rows, intake.problems))
+    print(report.summary(rows, intake.problems, {r.resources for r in results if r.resources}))
     print(f"grades: {csv_path}\nhistogram: {plot_path}\nfeedback: {root / 'feedback'}/<student>/{name}/")
     return 0
 
@@ -174,26 +184,35 @@ def export_grades(parser, args) -> int:
 
 
 def check_notebook(parser, notebook: Path, assignment: str) -> int:
+    from contextlib import nullcontext
+
     import nbformat
 
     from seqbook.grading import engine
+    from seqbook.grading.judging import judge
+    from seqbook.grading.sandbox import Limits
+    from seqbook.grading.spec import practice_rng
+    from seqbook.grading.submission import Submission
 
     if not notebook.is_file():
         parser.error(f"{notebook} is not a file")
     release = nbformat.read(REPO / "exercises" / assignment / f"{assignment}.ipynb", as_version=4)
     spec = engine.load_spec(SPECS / f"{assignment}.py")
     isolate = os.geteuid() == 0 and shutil.which("bwrap") is not None
-    result = engine.grade_submission(notebook.read_bytes(), release, spec, "practice",
-                                     engine.FIRST_UID if isolate else os.getuid(), isolate=isolate)
+    with engine.uid_slot() if isolate else nullcontext(os.getuid()) as uid:
+        result = judge(Submission("practice", notebook.read_bytes()), release, spec, practice_rng, uid, Limits(),
+                       isolate=isolate)
     for test in result.tests:
         print(f"{'PASS' if not test.message else 'FAIL'} {test.grade_id}: {test.points:g}/{test.max_points:g}")
         if test.message:
             print("    " + test.message.replace("\n", "\n    "))
     for flag in result.flags:
         print(f"note: {flag}")
-    if result.message:
-        print(f"note: {result.message}")
-    print(f"{result.score:g}/{sum(t.max_points for t in result.tests):g} points with practice inputs "
+    for detail in result.details:
+        print(f"    {detail}")
+    if result.reason:
+        print(f"note: {result.reason}")
+    print(f"{result.score:g}/{result.max_score:g} points with practice inputs "
           "(the real grading draws other inputs of the same kinds)")
     return 0 if result.status == "graded" and all(not t.message for t in result.tests) else 1
 

@@ -1,4 +1,8 @@
-"""Bring a class's submissions into a course directory: from a folder or an LMS zip download.
+"""The intake stage: a class's submissions into a course directory, then into `Submission`s.
+
+`import_submissions` brings a folder or an LMS zip download into the course's submitted/;
+`collect` reads submitted/ back as one `Submission` per student, which is all the later
+stages see.
 
 Accepted layouts (the student id is the first path component, made filesystem-safe):
 
@@ -7,12 +11,13 @@ Accepted layouts (the student id is the first path component, made filesystem-sa
 - a Moodle "download all submissions" zip: `<Full Name>_<id>_assignsubmission_file_/<file>.ipynb`;
 - a Canvas zip: flat files `<lastfirst>[_LATE]_<userid>_<submissionid>_<file>.ipynb`.
 
-Each submission lands at `submitted/<student>/<assignment>/<file>.ipynb`, where the engine
+Each submission lands at `submitted/<student>/<assignment>/<file>.ipynb`, where `collect`
 finds it (a renamed notebook becomes a flag, not a zero). Zip members are read in memory,
 never extracted by their own names: absolute paths, `..`, symlinks, oversized files and
-suspicious compression ratios are refused with a message, and the rest is imported.
-Nothing already in the course is deleted; a student's earlier files are replaced only
-when that student submits again.
+suspicious compression ratios are refused with a message, and the rest is imported. A
+student whose only file was refused still gets a row: the reason is kept in their folder
+(`.seqbook-refused`) and they are graded "not graded" with it. Nothing already in the course is
+deleted; a student's earlier files are replaced only when that student submits again.
 """
 from __future__ import annotations
 
@@ -24,11 +29,16 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from .flags import flag
+from .submission import Submission
+from .untrusted import safe_text, shown
+
 MAX_NOTEBOOK_BYTES = 20 * 1024 * 1024  # a notebook with its outputs cleared is far smaller
 MAX_ZIP_BYTES = 2 * 1024 ** 3  # uncompressed total
 MAX_RATIO = 200  # uncompressed / compressed: beyond this, a zip bomb
 MOODLE = re.compile(r"^(?P<student>.+?_\d+)_assign(?:submission|feedback)_[a-z]+_$")
 CANVAS = re.compile(r"^(?P<name>[^_/]+)_(?:LATE_)?(?P<user>\d+)_\d+_(?P<file>.+)$")
+REFUSED = ".seqbook-refused"  # in a student's submitted folder: why their file was not imported
 
 
 @dataclass
@@ -55,12 +65,20 @@ def import_submissions(source: Path, assignment: str, course_root: Path) -> Inta
     files = read_zip(source) if source.is_file() else read_folder(source)
     intake = Intake(problems=files.problems)
     by_student: dict[str, dict[str, bytes]] = {student_id(name): {} for name in files.empty}
+    refused: dict[str, list[str]] = {}
     for path, data in files.members:
         student, name = owner(path)
         if student is None:
             intake.problems.append((str(path), "not inside a student's folder or named like an LMS download"))
             continue
         by_student.setdefault(student_id(student), {})[name] = data
+    for path, why in files.problems:
+        member = PurePosixPath(path)
+        if not member.is_absolute() and ".." not in member.parts and member.suffix == ".ipynb":
+            student, _ = owner(member)
+            if student is not None:
+                refused.setdefault(student_id(student), []).append(f"{shown(member.name)} {why}")
+                by_student.setdefault(student_id(student), {})
     for student, notebooks in sorted(by_student.items()):
         target = course_root / "submitted" / student / assignment
         if target.exists():
@@ -68,7 +86,9 @@ def import_submissions(source: Path, assignment: str, course_root: Path) -> Inta
         target.mkdir(parents=True)
         for name, data in notebooks.items():
             (target / name).write_bytes(data)
-        intake.students.append(student)  # without a notebook: graded as ungradable, saying why
+        if not notebooks and student in refused:
+            (target / REFUSED).write_text("; ".join(refused[student]))
+        intake.students.append(student)  # without a notebook: not graded, saying why
     if not intake.students and not intake.problems:
         intake.problems.append((str(source), "holds no submissions (no .ipynb files)"))
     return intake
@@ -160,3 +180,30 @@ def read_capped(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes | None
 def too_large(size: int) -> str:
     return (f"is {size / 2**20:.0f} MiB, more than {MAX_NOTEBOOK_BYTES // 2**20} MiB: clear the "
             "notebook's outputs (Kernel > Restart & Clear Output) and submit again")
+
+
+# ------------------------------------------------------------------ submitted/ -> Submission
+def collect(course, assignment: str, students: list[str] | None = None) -> list[Submission]:
+    """One `Submission` per student (default: every folder of submitted/ with the assignment)."""
+    if students is None:
+        students = sorted(p.parent.name for p in (course.root / "submitted").glob(f"*/{assignment}") if p.is_dir())
+    return [read_submission(course.submitted(assignment, student), assignment, student) for student in students]
+
+
+def read_submission(folder: Path, assignment: str, student: str) -> Submission:
+    safe = student_id(student)
+    expected = folder / f"{assignment}.ipynb"
+    found = [expected] if expected.is_file() else sorted(p for p in folder.glob("*.ipynb") if p.is_file())
+    if len(found) == 1:
+        path = found[0]
+        if path.stat().st_size > MAX_NOTEBOOK_BYTES:
+            return Submission(safe, None, f"{path.name} {too_large(path.stat().st_size)}")
+        if path == expected:
+            return Submission(safe, path.read_bytes())
+        return Submission(safe, path.read_bytes(), flags=[flag("renamed")],
+                          details=[f"{flag('renamed')}: to {shown(path.name)}"])
+    if found:
+        return Submission(safe, None, f"{len(found)} notebooks and none named {expected.name}")
+    if (folder / REFUSED).is_file():
+        return Submission(safe, None, safe_text((folder / REFUSED).read_text(errors="replace")))
+    return Submission(safe, None, f"no {expected.name} in the submission")

@@ -1,12 +1,22 @@
 """The trusted side of the grading sandbox: start a submission's process, call into it.
 
-One `Sandbox` is one process running `runner.py` under bubblewrap: no network, its own
-PID namespace (everything in it dies with it, daemons included), a distinct unprivileged
-uid (`setpriv`) so that RLIMIT_NPROC holds, rlimits on memory, CPU, file size, open files
-and processes, a wall clock, and output capped while it runs. Its filesystem holds the
-interpreter's standard library, the few packages the runner needs (numpy, IPython and
-their imports, found by `allowed_packages`) and the submission's cells: no solutions, no
-hidden tests, no gradebook, no other students, no torch and no seqbook.
+One `Sandbox` is one process running `runner.py` under bubblewrap with
+
+- namespaces of its own: PID (everything it starts dies with it), IPC, network (so no
+  abstract sockets either), UTS, cgroup, mounts;
+- a filesystem of the interpreter, its standard library, the shared libraries they link and
+  the packages `allowed_packages` finds (numpy, IPython and their imports) at neutral paths
+  under /sandbox, a private /tmp, and the runner's code copied in: no solutions, no hidden
+  tests, no gradebook, no other students, no host paths (its /proc is its own PID namespace's,
+  and bubblewrap reads its options from a file descriptor, so /proc/1/cmdline names none);
+- a seccomp filter (`seccomp.py`: no keyrings, no new namespaces, ...), an unprivileged uid
+  (`setpriv`), rlimits per process, and a resource group (`resources.py`) capping memory,
+  processes and CPU share for all its processes together;
+- a wall clock shared by every sandbox of the submission (`deadline`), and its output capped.
+
+Its cells and limits travel as the first frame of the request pipe: no file on disk holds a
+student's code. Replies are decoded under a budget (`Limits.reply_bytes`, `reply_items`)
+checked before anything is allocated, and their strings are made safe (`untrusted.py`).
 """
 from __future__ import annotations
 
@@ -27,31 +37,48 @@ from pathlib import Path
 
 import numpy as np
 
-from . import runner
-from .runner import decode, encode, read_exact
+from . import resources, runner, seccomp
+from .flags import FORBIDDEN_MODULES
+from .runner import encode, unpack_arrays
+from .untrusted import safe_text, safe_tree
 
 RUNNER = Path(runner.__file__)
 SITE = "/sandbox/site"
+PYTHON = "/sandbox/python"  # the interpreter's prefix inside: bin/, lib/python3.X
 
 
 @dataclass
 class Limits:
-    """Resource limits of one submission's sandbox."""
+    """Resource limits of one submission (all its sandboxes and processes together)."""
 
-    memory_bytes: int = 2 * 1024**3  # RLIMIT_AS: address space of every process inside
-    cpu_seconds: int = 120  # RLIMIT_CPU, per process
+    memory_bytes: int = 2 * 1024**3  # all processes together (resource group) and each (RLIMIT_AS)
+    processes: int = 32  # processes and threads at once
+    cpus: float = 1.0  # CPU share: cores' worth of time the processes may use together
+    cpu_seconds: int = 120  # RLIMIT_CPU per process (the watchdog: all processes together)
     file_bytes: int = 32 * 1024**2  # RLIMIT_FSIZE: largest file a process may write
     open_files: int = 256  # RLIMIT_NOFILE
-    processes: int = 32  # RLIMIT_NPROC for the sandbox's uid: threads count too
     tmp_bytes: int = 64 * 1024**2  # size of the writable /tmp (a tmpfs)
-    wall_seconds: float = 300.0  # the whole submission: cells and every call
+    wall_seconds: float = 300.0  # the whole submission: cells and every call, across restarts
     cell_seconds: float = 60.0  # one cell of the notebook
     call_seconds: float = 30.0  # one call of a student function
     output_bytes: int = 64 * 1024  # stdout + stderr kept for the feedback; the rest is dropped
+    reply_bytes: int = 16 * 1024**2  # what one call may return, decoded (arrays counted per reference)
+    reply_items: int = 200_000  # values (list items, dict entries, arrays) one call may return
+    header_bytes: int = 1024**2  # the JSON part of one reply
 
 
 class SandboxError(Exception):
-    """The sandbox died, hung or spoke nonsense; the message says which."""
+    """The sandbox died, hung or spoke nonsense; the message says which, `cause` in a word:
+    "timeout", "deadline", "memory limit", "process limit", "CPU limit", "malformed reply",
+    or how the process ended ("exited with code 0", "killed by signal 11")."""
+
+    def __init__(self, message: str, cause: str = ""):
+        super().__init__(message)
+        self.cause = cause or message
+
+
+class ReplyTooLarge(Exception):
+    """A reply over the decoding budget: that call's failure."""
 
 
 @dataclass
@@ -74,67 +101,131 @@ class Reply:
     error: str = ""  # "ValueError: ..." when the call raised, or why it gave nothing
     traceback: str = ""
     mutated: list = field(default_factory=list)  # arguments the call changed in place
-    kind: str = ""  # raised | timeout | missing | died | unencodable
+    kind: str = ""  # raised | timeout | missing | died | unencodable | too_large
     warnings: list = field(default_factory=list)  # warnings the call emitted (e.g. overflow)
+    cause: str = ""  # when it died: SandboxError.cause
 
 
-@lru_cache(maxsize=1)
-def allowed_packages() -> tuple[Path, ...]:
-    """Folders of site-packages that numpy and IPython's shell import, found by running them."""
-    probe = """
-import sys, json, site
+# ------------------------------------------------------------------ what the sandbox holds
+PROBE = """
+import ctypes, json, sys
+from pathlib import Path
 import numpy
 from IPython.core.interactiveshell import InteractiveShell
 shell = InteractiveShell.instance()
 shell.run_cell("1/0"); shell.run_cell("%time x = 1"); shell.run_cell("import numpy.linalg, numpy.random, numpy.fft")
-print(json.dumps([m.__file__ for m in list(sys.modules.values()) if getattr(m, "__file__", None)]))
+site, stdlib = Path(sys.argv[1]), Path(sys.argv[2])
+names = sorted({Path(m.__file__).relative_to(site).parts[0] for m in list(sys.modules.values())
+                if getattr(m, "__file__", None) and site in Path(m.__file__).parents})
+folders = [site / n for n in names if (site / n).is_dir()]
+folders += [p for p in site.glob("*.libs") if p.name.split(".")[0] in names]  # numpy.libs: OpenBLAS
+for folder in [stdlib, *folders]:  # load every extension module's libraries: the loader finds them
+    for library in folder.rglob("*.so"):
+        try:
+            ctypes.CDLL(str(library))
+        except OSError:
+            pass
+loaded = []  # each library by the name the loader opened it under (soname links included)
+class Info(ctypes.Structure):
+    _fields_ = [("address", ctypes.c_void_p), ("name", ctypes.c_char_p)]
+each = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(Info), ctypes.c_size_t, ctypes.c_void_p)
+def note(info, size, data):
+    loaded.append((info.contents.name or b"").decode())
+    return 0
+ctypes.CDLL(None).dl_iterate_phdr(each(note), None)
+print(json.dumps({"packages": [str(f) for f in folders], "libraries": [n for n in loaded if n.startswith("/")]}))
 """
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
-                         env={**os.environ, "HOME": tempfile.gettempdir()})
-    site = Path(sysconfig.get_paths()["purelib"])
-    names = set()
-    for line in out.stdout.splitlines()[-1:]:
-        for file in json.loads(line):
-            path = Path(file)
-            if site in path.parents:
-                names.add(path.relative_to(site).parts[0])
-    folders = [site / n for n in sorted(names) if (site / n).is_dir()]
-    # Compiled packages keep their shared libraries beside them (numpy.libs: OpenBLAS).
-    folders += [p for p in site.glob("*.libs") if p.name.split(".")[0] in names]
-    return tuple(folders)
 
 
-def bwrap_command(job_file: Path, uid: int, limits: Limits, fds: tuple[int, int]) -> list[str]:
+@lru_cache(maxsize=1)
+def probe() -> dict:
+    """What numpy and IPython's shell import (folders of site-packages), and every shared
+    library the interpreter, the standard library's and those packages' extension modules
+    load, found by running them once."""
+    stdlib = sysconfig.get_paths(vars={"base": sys.base_prefix})["stdlib"]
+    out = subprocess.run([sys.executable, "-c", PROBE, sysconfig.get_paths()["purelib"], stdlib], capture_output=True,
+                         text=True, check=True, env={**os.environ, "HOME": tempfile.gettempdir()})
+    return json.loads(out.stdout.splitlines()[-1])
+
+
+def allowed_packages() -> tuple[Path, ...]:
+    """Folders of site-packages that numpy and IPython's shell import."""
+    return tuple(Path(p) for p in probe()["packages"])
+
+
+@lru_cache(maxsize=1)
+def mounts() -> tuple[tuple[str, str], ...]:
+    """(host path, sandbox path) of everything the sandbox holds read-only: the interpreter at
+    /sandbox/python, the allowed packages at /sandbox/site, setpriv, and the shared libraries
+    all of these load, at their usual paths. Nothing else of /usr."""
     base = Path(sys.base_prefix)
+    version = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    binary = Path(os.path.realpath(base / "bin" / version))
     stdlib = Path(sysconfig.get_paths(vars={"base": sys.base_prefix})["stdlib"])
-    command = ["bwrap", "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
-               "--unshare-cgroup-try", "--die-with-parent", "--new-session",
-               "--ro-bind", "/usr", "/usr", "--ro-bind", str(base), str(base),
-               # the interpreter's own site-packages may hold anything: hide it
-               "--tmpfs", str(stdlib / "site-packages"),
+    pairs = [(str(binary), f"{PYTHON}/bin/{version}"), (str(stdlib), f"{PYTHON}/lib/{version}")]
+    pairs += [(str(p), f"{PYTHON}/lib/{p.name}") for p in (base / "lib").glob("libpython*.so*")]
+    pairs += [(str(folder), f"{SITE}/{folder.name}") for folder in allowed_packages()]
+    setpriv = Path(os.path.realpath(shutil.which("setpriv")))
+    pairs.append((str(setpriv), "/usr/bin/setpriv"))
+    own = [str(base), *(str(f) for f in allowed_packages())]  # mounted above, at /sandbox
+    for library in sorted(set(probe()["libraries"]) | setpriv_libraries(setpriv)):
+        if not any(library.startswith(prefix + "/") for prefix in own):
+            # at the path the loader looks for (a soname link), with its folder's links resolved
+            inside = os.path.join(os.path.realpath(os.path.dirname(library)), os.path.basename(library))
+            pairs.append((os.path.realpath(library), inside))
+    return tuple(dict.fromkeys(pairs))
+
+
+def setpriv_libraries(setpriv: Path) -> set[str]:
+    """The shared libraries setpriv loads (asked of the dynamic loader, with ldd)."""
+    out = subprocess.run(["ldd", str(setpriv)], capture_output=True, text=True, check=True).stdout
+    words = [line.split() for line in out.splitlines() if line.split()]
+    return {w[2] if "=>" in w else w[0] for w in words} - {"linux-vdso.so.1"}
+
+
+def bwrap_options(limits: Limits, runner_fd: int, filter_fd: int) -> list[str]:
+    """Everything bubblewrap is told, read from a file descriptor (`--args`), not the command line."""
+    options = ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try",
+               "--die-with-parent", "--new-session", "--seccomp", str(filter_fd),
                "--proc", "/proc", "--dev", "/dev",
-               "--perms", "01777", "--size", str(limits.tmp_bytes), "--tmpfs", "/tmp",
-               "--perms", "0755", "--dir", "/sandbox", "--perms", "0755", "--dir", SITE,
-               "--ro-bind", str(RUNNER), "/sandbox/runner.py",
-               "--ro-bind", str(job_file), "/sandbox/job.json"]
+               "--perms", "01777", "--size", str(limits.tmp_bytes), "--tmpfs", "/tmp"]
     for name in ("/bin", "/lib", "/lib64", "/lib32"):
-        if os.path.exists(name):
-            command += (["--symlink", os.readlink(name), name] if os.path.islink(name)
-                        else ["--ro-bind", name, name])
-    for folder in allowed_packages():
-        command += ["--ro-bind", str(folder), f"{SITE}/{folder.name}"]
-    python = str(base / "bin" / f"python{sys.version_info.major}.{sys.version_info.minor}")
-    command += ["--chdir", "/tmp", "setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
-                "--inh-caps=-all", "--no-new-privs",
-                python, "-S", "-B", "-c",
-                f"import sys; sys.path[:0] = [{SITE!r}, '/sandbox']; import runner; runner.main(sys.argv)",
-                str(fds[0]), str(fds[1]), "/sandbox/job.json"]
-    return command
+        if os.path.islink(name):
+            options += ["--symlink", os.readlink(name), name]
+    # bubblewrap would make missing parents 0700, closed to the sandbox's uid
+    parents = {str(parent) for _, inside in mounts() for parent in Path(inside).parents} - {"/"}
+    for folder in sorted(parents | {SITE}):
+        options += ["--perms", "0755", "--dir", folder]
+    for host, inside in mounts():
+        options += ["--ro-bind", host, inside]
+    stdlib = Path(sysconfig.get_paths(vars={"base": sys.base_prefix})["stdlib"])
+    if (stdlib / "site-packages").is_dir():  # the interpreter's own site-packages may hold anything: hide it
+        options += ["--tmpfs", f"{PYTHON}/lib/{stdlib.name}/site-packages"]
+    return options + ["--perms", "0444", "--ro-bind-data", str(runner_fd), "/sandbox/runner.py",
+                      "--chdir", "/tmp"]
 
 
-def _set_limits(limits: Limits, count_processes: bool = True):
-    """rlimits for the child; RLIMIT_NPROC counts every process of the uid, so it is only
-    set where the child runs under a uid of its own."""
+def sandbox_command(uid: int, fds: tuple[int, int], args_fd: int) -> list[str]:
+    """The command line, which every process in the sandbox can read: sandbox paths only."""
+    version = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    return ["bwrap", "--args", str(args_fd), "setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
+            "--inh-caps=-all", "--no-new-privs", f"{PYTHON}/bin/{version}", "-S", "-B", "-c",
+            f"import sys; sys.path[:0] = [{SITE!r}, '/sandbox']; import runner; runner.main(sys.argv)",
+            str(fds[0]), str(fds[1])]
+
+
+def data_fd(data: bytes) -> int:
+    """A file descriptor holding `data` in memory, positioned at its start."""
+    fd = os.memfd_create("seqbook", 0)  # not inherited except through pass_fds
+    os.write(fd, data)
+    os.lseek(fd, 0, os.SEEK_SET)
+    return fd
+
+
+def _child_setup(limits: Limits, group: resources.Group, count_processes: bool):
+    """rlimits and the resource group, set in the child before it executes bubblewrap.
+    RLIMIT_NPROC counts every process of the uid, so it is set only where no resource group
+    counts the sandbox's processes and the child runs under a uid of its own."""
     def apply():
         for what, value in [(resource.RLIMIT_AS, limits.memory_bytes),
                             (resource.RLIMIT_CPU, limits.cpu_seconds),
@@ -144,6 +235,7 @@ def _set_limits(limits: Limits, count_processes: bool = True):
             resource.setrlimit(what, (value, value))
         if count_processes:
             resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))
+        group.enter()
     return apply
 
 
@@ -161,7 +253,7 @@ class CappedReader(threading.Thread):
             self.dropped += max(len(chunk) - max(room, 0), 0)
 
     def text(self) -> str:
-        text = self.kept.decode("utf-8", "replace")
+        text = safe_text(self.kept.decode("utf-8", "replace"), limit=None)
         return text + (f"\n[... {self.dropped} more bytes of output dropped]" if self.dropped else "")
 
 
@@ -169,61 +261,89 @@ class Sandbox:
     """Run a submission's cells in a fresh sandboxed process, then call its functions."""
 
     def __init__(self, cells: list[tuple[int, str]], uid: int, limits: Limits | None = None,
-                 isolate: bool = True):
-        """`isolate=False` runs the same runner as a plain child process with the same limits
+                 isolate: bool = True, deadline: float | None = None, mechanism: str = "auto"):
+        """`deadline` (time.monotonic) is the submission's, shared by all its sandboxes.
+        `isolate=False` runs the same runner as a plain child process with the same limits
         but no namespaces or uid switch: for a student checking their own notebook on their
         own machine (`seqbook check`), never for grading other people's code."""
         self.limits = limits or Limits()
-        self.deadline = time.monotonic() + self.limits.wall_seconds
-        self.workdir = Path(tempfile.mkdtemp(prefix="seqbook-sandbox-"))
-        job = self.workdir / "job.json"
-        job.write_text(json.dumps({"cells": cells, "cell_seconds": self.limits.cell_seconds,
-                                   "call_seconds": self.limits.call_seconds}))
-        job.chmod(0o644)
-        self.workdir.chmod(0o755)
+        self.deadline = deadline if deadline is not None else time.monotonic() + self.limits.wall_seconds
+        self.group = resources.open_group(self.limits.memory_bytes, self.limits.processes, self.limits.cpus,
+                                          self.limits.cpu_seconds, mechanism)
         req_r, self.req_w = os.pipe()
         self.resp_r, resp_w = os.pipe()
         env = {"PATH": "/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8", "OPENBLAS_NUM_THREADS": "1",
                "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONHASHSEED": "0"}
-        command = (bwrap_command(job, uid, self.limits, (req_r, resp_w)) if isolate else
-                   [sys.executable, "-B", str(RUNNER), str(req_r), str(resp_w), str(job)])
-        self.process = subprocess.Popen(
-            command, env=env, stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, pass_fds=(req_r, resp_w),
-            preexec_fn=_set_limits(self.limits, isolate), start_new_session=True)
-        os.close(req_r)
-        os.close(resp_w)
+        data_fds = []
+        if isolate:
+            runner_fd, filter_fd = data_fd(RUNNER.read_bytes()), data_fd(seccomp.deny_filter())
+            options = bwrap_options(self.limits, runner_fd, filter_fd)
+            args_fd = data_fd(b"".join(o.encode() + b"\0" for o in options))
+            data_fds = [runner_fd, filter_fd, args_fd]
+            command = sandbox_command(uid, (req_r, resp_w), args_fd)
+            env.update(PYTHONHOME=PYTHON, LD_LIBRARY_PATH=f"{PYTHON}/lib")
+        else:
+            command = [sys.executable, "-B", str(RUNNER), str(req_r), str(resp_w)]
+        counted = self.group.mechanism.startswith("watchdog")
+        try:
+            self.process = subprocess.Popen(
+                command, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                pass_fds=(req_r, resp_w, *data_fds), start_new_session=True,
+                preexec_fn=_child_setup(self.limits, self.group, isolate and counted))
+        except BaseException:
+            self.group.close()
+            raise
+        finally:
+            for fd in (req_r, resp_w, *data_fds):
+                os.close(fd)
+        self.group.watch(self.process.pid, isolate)
+        os.set_blocking(self.req_w, False)  # writes wait for the pipe under the clock (`_send`)
         self.output = CappedReader(self.process.stdout, self.limits.output_bytes)
         self.output.start()
         self.cells: list[dict] = []
-        self.forbidden_imports: list[str] = []
         self.ready = False
         self.failure = ""  # why the notebook could not be run to the end, if it could not
+        self.cause = ""  # the same in a word (SandboxError.cause)
+        self.failed_cell: int | None = None  # the cell it was running then
+        self.current_cell: int | None = None
         self._refs = 0
-        self._run_cells()
+        self._output: str | None = None  # set by `close`
+        self.peak_memory, self.stopped = 0, ""  # read from the group by `close`
+        self._run_cells(cells)
 
     # -------------------------------------------------------------- framing with a clock
+    def _send(self, header: dict, arrays: dict | None = None) -> None:
+        """Write one frame; a sandbox that stops reading cannot hold the grader past its clock."""
+        view = memoryview(runner.frame(header, arrays))
+        while view:
+            left = self.deadline - time.monotonic()
+            if left <= 0 or not select.select([], [self.req_w], [], left)[1]:
+                raise SandboxError("the submission's time is up", "deadline")
+            try:
+                view = view[os.write(self.req_w, view):]
+            except BlockingIOError:
+                continue
+            except OSError as exc:
+                raise self._death() from exc
+
     def _read(self, budget: float) -> tuple[dict, dict]:
         end = min(time.monotonic() + budget, self.deadline)
         head = self._read_exact(8, end)
         n_head, n_payload = int.from_bytes(head[:4], "big"), int.from_bytes(head[4:], "big")
-        if n_head > runner.MAX_FRAME_BYTES or n_payload > runner.MAX_FRAME_BYTES:
-            raise SandboxError(f"the sandbox sent a frame of {n_head + n_payload} bytes")
+        if n_head > self.limits.header_bytes or n_payload > self.limits.reply_bytes:
+            raise SandboxError(f"the sandbox sent a reply of {n_head + n_payload} bytes, more than the "
+                               f"{self.limits.reply_bytes + self.limits.header_bytes} bytes a reply may have",
+                               "reply too large")
         try:
-            header = json.loads(self._read_exact(n_head, end))
-            arrays = {}
-            if n_payload:
-                import io
-
-                import numpy as np
-                with np.load(io.BytesIO(self._read_exact(n_payload, end)), allow_pickle=False) as npz:
-                    arrays = {key: npz[key] for key in npz.files}
+            header = safe_tree(json.loads(self._read_exact(n_head, end)))
+            if not isinstance(header, dict):
+                raise ValueError("not an object")
+            arrays = unpack_arrays(header.pop("__arrays__", {}), self._read_exact(n_payload, end))
         except SandboxError:
             raise
         except Exception as exc:  # noqa: BLE001 - anything malformed the student could send
-            raise SandboxError(f"the sandbox sent a malformed reply ({type(exc).__name__})") from exc
-        if not isinstance(header, dict):
-            raise SandboxError("the sandbox sent a malformed reply")
+            raise SandboxError(f"the sandbox sent a malformed reply ({type(exc).__name__})",
+                               "malformed reply") from exc
         return header, arrays
 
     def _read_exact(self, n: int, end: float) -> bytes:
@@ -231,50 +351,67 @@ class Sandbox:
         while len(data) < n:
             left = end - time.monotonic()
             if left <= 0 or not select.select([self.resp_r], [], [], left)[0]:
-                raise SandboxError("time limit exceeded")
+                if time.monotonic() >= self.deadline:
+                    raise SandboxError("the submission's time is up", "deadline")
+                raise SandboxError("time limit exceeded", "timeout")
             chunk = os.read(self.resp_r, min(n - len(data), 1 << 20))
             if not chunk:
-                raise SandboxError(self._death())
+                raise self._death()
             data += chunk
         return bytes(data)
 
-    def _death(self) -> str:
+    def _death(self) -> SandboxError:
+        """Why the process is gone."""
         try:
             code = self.process.wait(timeout=2)
         except subprocess.TimeoutExpired:
-            return "the process stopped answering"
+            return SandboxError("the process stopped answering", "stopped answering")
+        stopped = self.group.stopped()
+        if stopped:
+            return SandboxError(f"the submission reached its {stopped} ({self.limit_text(stopped)})", stopped)
         if code < 0 or code > 128:
-            signal_number = -code if code < 0 else code - 128
-            return f"the process was killed by signal {signal_number}"
-        return f"the process exited with code {code}"
+            how = f"killed by signal {-code if code < 0 else code - 128}"
+        else:
+            how = f"exited with code {code}"
+        return SandboxError(f"the process {how}", how)
+
+    def limit_text(self, stopped: str) -> str:
+        limits = self.limits
+        return {"memory limit": f"{limits.memory_bytes / 2**30:g} GiB for all its processes together",
+                "process limit": f"{limits.processes} processes and threads at once",
+                "CPU limit": f"{limits.cpu_seconds} s of CPU time"}.get(stopped, "")
 
     # -------------------------------------------------------------- the notebook
-    def _run_cells(self):
+    def _run_cells(self, cells: list[tuple[int, str]]):
+        indices = {index for index, _ in cells}
         try:
+            self._send({"op": "job", "cells": cells, "cell_seconds": self.limits.cell_seconds,
+                        "call_seconds": self.limits.call_seconds, "forbidden": list(FORBIDDEN_MODULES)})
             while True:
                 header, _ = self._read(self.limits.cell_seconds + 5)
                 event = header.get("event")
                 if event == "cell_end":
                     self.cells.append(header)
+                    self.current_cell = None
                 elif event == "ready":
                     self.ready = True
-                    self.forbidden_imports = [str(m) for m in header.get("forbidden_imports", [])][:20]
                     return
-                elif event != "cell_start":
-                    raise SandboxError(f"unexpected message {str(event)[:40]!r} from the sandbox")
+                elif event == "cell_start" and header.get("index") in indices:
+                    self.current_cell = header["index"]
                 else:
-                    self.current_cell = header.get("index")
+                    raise SandboxError(f"unexpected message {str(event)[:40]!r} from the sandbox")
         except SandboxError as exc:
-            cell = getattr(self, "current_cell", None)
-            where = f" while running cell {cell}" if cell is not None else ""
-            self.failure = f"{exc}{where}"
+            self.failed_cell = self.current_cell
+            where = f" while running cell {self.current_cell}" if self.current_cell is not None else ""
+            self.failure, self.cause = f"{exc}{where}", exc.cause
             self.close()
 
     # -------------------------------------------------------------- calls
     def call(self, function: str, *args, keep: bool = False) -> tuple[Reply, Ref | None]:
         """Call `function(*args)` inside; with `keep`, the result stays inside as a `Ref`."""
         if not self.ready:
-            return Reply(False, error=f"{function} could not be called: {self.failure}", kind="died"), None
+            return Reply(False, error=f"{function} could not be called: {self.failure}", kind="died",
+                         cause="not started"), None
         ref = None
         if keep:
             self._refs += 1
@@ -283,14 +420,13 @@ class Sandbox:
         request = {"op": "call", "fn": function, "args": encode_args(list(args), arrays),
                    "keep": ref.name if ref else None}
         try:
-            runner.write_frame(self.req_w, request, arrays)
+            self._send(request, arrays)
             header, out_arrays = self._read(self.limits.call_seconds + 5)
-        except (SandboxError, OSError) as exc:
-            self.failure = f"{exc} during {function}"
+        except SandboxError as exc:
+            self.failure, self.cause = f"{exc} during {function}", exc.cause
             self.ready = False
             self.close()
-            return Reply(False, error=f"{function}: {self.failure}", kind="died"), None
-        self.forbidden_imports = [str(m) for m in header.get("forbidden_imports", self.forbidden_imports)][:20]
+            return Reply(False, error=f"{function}: {self.failure}", kind="died", cause=exc.cause), None
         if header.get("event") != "result":
             return Reply(False, error="the sandbox sent a malformed reply", kind="died"), None
         if not header.get("ok"):
@@ -305,7 +441,9 @@ class Sandbox:
             return Reply(False, error=message, traceback=str(header.get("traceback", ""))[:2000],
                          kind=kind), None
         try:
-            value = decode(header.get("value"), out_arrays)
+            value = decode_reply(header.get("value"), out_arrays, Budget(self.limits))
+        except ReplyTooLarge as exc:
+            return Reply(False, error=f"{function} returned {exc}", kind="too_large"), None
         except Exception:  # noqa: BLE001 - a reply referring to arrays it did not send
             return Reply(False, error="the sandbox sent a malformed reply", kind="died"), None
         mutated = [str(m)[:80] for m in header.get("mutated", [])][:20]
@@ -313,7 +451,10 @@ class Sandbox:
         return Reply(True, value=value, mutated=mutated, warnings=warned), ref
 
     def close(self) -> str:
-        """Stop the sandbox (everything in its PID namespace dies) and return its output."""
+        """Stop the sandbox (everything in its PID namespace and resource group dies) and
+        return its output (again on every later call)."""
+        if self._output is not None:
+            return self._output
         if self.process.poll() is None:
             try:
                 runner.write_frame(self.req_w, {"op": "exit"})
@@ -325,20 +466,65 @@ class Sandbox:
                 self.process.kill()
                 self.process.wait()
         for fd in (self.req_w, self.resp_r):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
-        self.req_w = self.resp_r = -1
+            os.close(fd)
+        self.peak_memory, self.stopped = self.group.peak_memory(), self.group.stopped()
+        self.group.close()
         self.output.join(timeout=5)
-        shutil.rmtree(self.workdir, ignore_errors=True)
-        return self.output.text()
+        self._output = self.output.text()
+        return self._output
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
         self.close()
+
+
+# ------------------------------------------------------------------ values across the boundary
+class Budget:
+    """How much one reply may still decode to: bytes (each reference to an array counts in
+    full, since each becomes a copy) and items."""
+
+    def __init__(self, limits: Limits):
+        self.bytes, self.items, self.limits = limits.reply_bytes, limits.reply_items, limits
+
+    def spend(self, n_bytes: int = 0) -> None:
+        self.bytes -= n_bytes
+        self.items -= 1
+        if self.bytes < 0:
+            raise ReplyTooLarge(f"more than {self.limits.reply_bytes / 2**20:g} MiB of data (arrays "
+                                "counted once per place they appear); return only what was asked for")
+        if self.items < 0:
+            raise ReplyTooLarge(f"more than {self.limits.reply_items} values; return only what was asked for")
+
+
+MAX_DEPTH = 8  # the runner nests 6 levels at most
+
+
+def decode_reply(tree, arrays: dict, budget: Budget, depth: int = 0):
+    """A reply's value from the runner's JSON tree, charging `budget` before each allocation.
+    Only the forms the runner's `encode` produces are accepted."""
+    budget.spend()
+    if depth > MAX_DEPTH:
+        raise ValueError("nested too deep")
+    if tree is None or type(tree) in (bool, int, str):
+        return tree
+    if not isinstance(tree, dict) or len(tree) > 2:
+        raise ValueError("not a value the runner sends")
+    if "__nd__" in tree:
+        array = arrays[tree["__nd__"]]
+        budget.spend(array.nbytes)
+        return array.copy()
+    if "__float__" in tree:
+        return float(str(tree["__float__"])[:40])
+    if "__obj__" in tree:
+        return {"__obj__": str(tree["__obj__"])[:200]}
+    if "__seq__" in tree and isinstance(tree.get("items"), list):
+        items = [decode_reply(v, arrays, budget, depth + 1) for v in tree["items"]]
+        return tuple(items) if tree["__seq__"] == "tuple" else items
+    if "__map__" in tree and isinstance(tree["__map__"], dict):
+        return {k: decode_reply(v, arrays, budget, depth + 1) for k, v in tree["__map__"].items()}
+    raise ValueError("not a value the runner sends")
 
 
 def encode_args(args: list, arrays: dict):

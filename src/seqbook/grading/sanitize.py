@@ -5,7 +5,9 @@ from it verbatim, solution cells keep the student's code under the released meta
 cells the student added stay, and duplicated, deleted, re-flagged or re-pointed cells are
 repaired. Grading never fails on tampering: every repair is a flag for the instructor, and
 a test cell that was tampered with (edited, deleted, its metadata changed or removed)
-scores zero, as the design requires.
+scores zero, as the design requires. Flags come from the vocabulary of `flags.py`; what
+the student's notebook held instead goes to `details`, quoted. The notebook's strings are
+made safe as they are read (`untrusted.py`): code keeps its characters, metadata is bounded.
 """
 from __future__ import annotations
 
@@ -14,6 +16,9 @@ import json
 from dataclasses import dataclass, field
 
 import nbformat
+
+from .flags import flag
+from .untrusted import safe_tree, shown
 
 NBGRADER_FLAGS = ("grade", "solution", "locked")
 
@@ -26,7 +31,16 @@ class Ungradable(Exception):
 class Sanitized:
     notebook: nbformat.NotebookNode  # the submission rebuilt on the release
     flags: list[str] = field(default_factory=list)  # what had to be repaired, for the instructor
+    details: list[str] = field(default_factory=list)  # what the student's notebook held instead
     tampered: set[str] = field(default_factory=set)  # test cells that score zero
+
+    def add(self, kind: str, cell: str = "", detail: str = "") -> None:
+        """Flag `kind` (about the released cell `cell`), with what was found instead."""
+        text = flag(kind, cell=cell)
+        if text not in self.flags:
+            self.flags.append(text)
+        if detail:
+            self.details.append(f"{text}: {detail}")
 
     def cells_to_run(self) -> list[tuple[int, str]]:
         """Every code cell but the (student-facing) test cells, with its index."""
@@ -54,10 +68,17 @@ def read_submission(raw: bytes) -> nbformat.NotebookNode:
     if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
         raise Ungradable("the file is JSON but not a Jupyter notebook (no list of cells)")
     try:
+        data = safe_tree(data, limit=None, keep_code=True)  # no lone surrogates anywhere
+        data["metadata"] = safe_tree(data.get("metadata", {}))  # metadata: bounded and printable too
+        for cell in data["cells"]:
+            if isinstance(cell, dict):
+                cell["metadata"] = safe_tree(cell.get("metadata", {}))
         nb = nbformat.from_dict(data)
         for cell in nb.cells:
-            cell.setdefault("metadata", {})
-            cell.source = "".join(cell.source) if isinstance(cell.get("source"), list) else str(cell.get("source", ""))
+            if not isinstance(cell.get("metadata"), dict):
+                cell.metadata = {}
+            cell.source = "".join(map(str, cell.source)) if isinstance(cell.get("source"), list) \
+                else str(cell.get("source", ""))
             cell.cell_type = str(cell.get("cell_type", "raw"))
     except Exception as exc:  # noqa: BLE001 - any structure the student could send
         raise Ungradable(f"the notebook's cells cannot be read ({type(exc).__name__})") from exc
@@ -68,33 +89,31 @@ def sanitize(raw: bytes, release: nbformat.NotebookNode) -> Sanitized:
     nb = read_submission(raw)
     released = {nbgrader_meta(c)["grade_id"]: c for c in release.cells if nbgrader_meta(c)}
     by_source = {c.source: gid for gid, c in released.items() if not nbgrader_meta(c).get("solution")}
-    flags: list[str] = []
-    tampered: set[str] = set()
+    found = Sanitized(nb)
+    tampered = found.tampered
     out, placed = [], {}  # placed: grade_id -> index in out
 
     if nb.metadata.get("kernelspec") != release.metadata.get("kernelspec"):
-        flags.append(f"kernelspec changed to {json.dumps(nb.metadata.get('kernelspec'))[:80]}")
+        found.add("kernelspec", detail=f"kernelspec changed to {shown(json.dumps(nb.metadata.get('kernelspec')))}")
     for cell in nb.cells:
         meta = nbgrader_meta(cell)
         grade_id = meta.get("grade_id") if meta else None
         if grade_id is None and cell.source in by_source and by_source[cell.source] not in placed:
             grade_id = by_source[cell.source]
-            flags.append(f"nbgrader metadata removed from cell {grade_id!r}")
+            found.add("metadata_removed", grade_id)
             meta = dict(nbgrader_meta(released[grade_id]))
             tampered.add(grade_id)
-        if grade_id is None or grade_id not in released:
+        if not isinstance(grade_id, str) or grade_id not in released:
             if grade_id is not None:
-                flags.append(f"cell {str(grade_id)[:40]!r} is not part of the assignment")
+                found.add("foreign_cell", detail=f"a cell claims grade id {shown(grade_id)}")
             student_cell = copy.deepcopy(cell)
             student_cell.metadata.pop("nbgrader", None)  # a student's own cell grades nothing
             out.append(student_cell)
             continue
         if grade_id in placed:
-            flags.append(f"cell {grade_id!r} appears more than once; later copies ignored")
+            found.add("duplicated", grade_id, "later copies ignored")
             continue
-        changes = compare(grade_id, cell, meta, released[grade_id])
-        flags += changes
-        if changes:
+        if compare(found, grade_id, cell, meta, released[grade_id]):
             tampered.add(grade_id)
         reference = released[grade_id]
         if nbgrader_meta(reference).get("solution"):
@@ -109,34 +128,35 @@ def sanitize(raw: bytes, release: nbformat.NotebookNode) -> Sanitized:
     previous = None
     for grade_id, reference in released.items():
         if grade_id not in placed and not nbgrader_meta(reference).get("solution"):
-            flags.append(f"cell {grade_id!r} was deleted")
+            found.add("deleted", grade_id)
             tampered.add(grade_id)
             at = placed[previous] + 1 if previous in placed else 0
             out.insert(at, copy.deepcopy(reference))
             placed = {g: i + (i >= at) for g, i in placed.items()}
             placed[grade_id] = at
         elif grade_id not in placed:
-            flags.append(f"solution cell {grade_id!r} is missing (deleted, or its nbgrader metadata removed)")
+            found.add("solution_missing", grade_id, "deleted, or its nbgrader metadata removed")
         previous = grade_id
 
-    sanitized = copy.deepcopy(release)
-    sanitized.cells = out
-    return Sanitized(sanitized, flags, {g for g in tampered if is_test(released[g])})
+    found.notebook = copy.deepcopy(release)
+    found.notebook.cells = out
+    found.tampered = {g for g in tampered if is_test(released[g])}
+    return found
 
 
-def compare(grade_id: str, cell, meta: dict, reference) -> list[str]:
-    """Flags for every way `cell` differs from its released version."""
+def compare(found: Sanitized, grade_id: str, cell, meta: dict, reference) -> bool:
+    """Flag every way `cell` differs from its released version; whether it does."""
     expected = nbgrader_meta(reference)
-    flags = []
+    before = len(found.flags)
     for key in NBGRADER_FLAGS:
         if bool(meta.get(key)) != bool(expected.get(key)):
-            flags.append(f"cell {grade_id!r}: '{key}' changed to {meta.get(key)!r}")
+            found.add("nbgrader_flags", grade_id, f"'{key}' changed to {shown(meta.get(key))}")
     if expected.get("grade") and meta.get("points") != expected.get("points"):
-        flags.append(f"cell {grade_id!r}: points changed from {expected.get('points')} to {meta.get('points')!r}")
+        found.add("points", grade_id, f"from {expected.get('points')} to {shown(meta.get('points'))}")
     if meta.get("schema_version") != expected.get("schema_version"):
-        flags.append(f"cell {grade_id!r}: schema_version changed to {str(meta.get('schema_version'))[:20]}")
+        found.add("schema_version", grade_id, f"to {shown(meta.get('schema_version'))}")
     if cell.cell_type != reference.cell_type:
-        flags.append(f"cell {grade_id!r}: type changed to {cell.cell_type[:20]}")
+        found.add("cell_type", grade_id, f"to {shown(cell.cell_type)}")
     if not expected.get("solution") and cell.source != reference.source:
-        flags.append(f"locked cell {grade_id!r} was edited")
-    return flags
+        found.add("edited", grade_id)
+    return len(found.flags) > before

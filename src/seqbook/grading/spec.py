@@ -2,14 +2,16 @@
 
 A spec module under `autograder/specs/` defines `spec = Spec("<assignment>")` and one
 function per graded test cell, decorated with `@spec.test("<grade_id>")`. Each gets a
-`Student` (calls into the sandbox) and an `rng` seeded from the student id and the test,
-so every student gets different but reproducible cases. A test passes by returning and
-fails by raising `Failure` with a message for the student; points come from the released
-notebook's grade cells.
+`Student` (calls into the sandbox) and an `rng` seeded from the course secret, the student
+id and the test (`grading_rng`), so every student gets different but reproducible cases
+that nobody without the secret can compute in advance (`seqbook check` passes
+`practice_rng` instead). A test passes by returning and fails by raising `Failure` with a
+message for the student; points come from the released notebook's grade cells.
 """
 from __future__ import annotations
 
 import hashlib
+import hmac
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -34,22 +36,30 @@ class Spec:
         return register
 
 
-def seeded_rng(student: str, grade_id: str) -> np.random.Generator:
-    digest = hashlib.sha256(f"{student}/{grade_id}".encode()).digest()
-    return np.random.default_rng(int.from_bytes(digest[:8], "little"))
+def grading_rng(secret: bytes, student: str, grade_id: str) -> np.random.Generator:
+    """The generator of one test for one student: keyed by the course secret (`secret.py`)."""
+    digest = hmac.new(secret, f"grading/{student}/{grade_id}".encode(), hashlib.sha256).digest()
+    return np.random.default_rng(int.from_bytes(digest[:16], "little"))
+
+
+def practice_rng(grade_id: str) -> np.random.Generator:
+    """The generator of one test in `seqbook check`: the same for everyone, never a grading one
+    (those are keyed by a secret of at least 16 characters)."""
+    digest = hashlib.sha256(f"practice/{grade_id}".encode()).digest()
+    return np.random.default_rng(int.from_bytes(digest[:16], "little"))
 
 
 class Student:
     """Calls a student's functions in the sandbox; any misbehaviour becomes a `Failure`."""
 
-    def __init__(self, sandbox):
-        self.sandbox = sandbox
+    def __init__(self, execution):
+        self.execution = execution  # execution.Execution: the submission's sandboxes
         self.warnings: list[str] = []  # what the last successful call warned, e.g. an overflow
 
     def call(self, function: str, *args, keep: bool = False):
         """The function's return value (numpy Generators among `args` arrive with their state;
         the caller's own generator is not advanced). With `keep`: (value, Ref to it inside)."""
-        reply, ref = self.sandbox.call(function, *args, keep=keep)
+        reply, ref = self.execution.call(function, *args, keep=keep)
         self.warnings = reply.warnings
         if not reply.ok:
             detail = f"\n{reply.traceback}" if reply.traceback else ""
