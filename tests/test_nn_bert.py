@@ -125,6 +125,96 @@ def test_mask_tokens_errors(kwargs, match):
         bert.mask_tokens(**args)
 
 
+# ------------------------------------------------------------------ mask_tokens_google
+
+@pytest.mark.parametrize("n, expected", [
+    (0, 1), (3, 1),       # round(0.45) = 0, but at least one
+    (10, 2), (30, 4),     # 1.5 and 4.5: Python rounds halves to even, as Google's code
+    (20, 3), (128, 19),   # round(3.0), round(19.2)
+    (200, 20), (512, 20),  # capped at max_predictions_per_seq
+])
+def test_num_to_predict_hand_checked(n, expected):
+    assert bert.num_to_predict(n) == expected
+
+
+def padded_rows(rng, B, T, V):
+    """Rows [CLS] ordinary... [SEP] PAD..., of random lengths, some with UNK inside."""
+    ids = np.full((B, T), PAD)
+    for b in range(B):
+        n = int(rng.integers(2, T + 1))
+        ids[b, :n] = rng.integers(bert.NUM_SPECIAL, V, n)
+        ids[b, 0], ids[b, n - 1] = CLS, SEP
+        ids[b, rng.integers(1, n)] = UNK if n > 2 else SEP
+    return ids
+
+
+def test_mask_tokens_google_exact_count_never_special():
+    rng = np.random.default_rng(0)
+    V = 40
+    ids = padded_rows(rng, 300, 48, V)
+    before = ids.copy()
+    masked, labels = bert.mask_tokens_google(ids, V, np.random.default_rng(1))
+    np.testing.assert_array_equal(ids, before)  # input untouched
+    selected = labels != -100
+    for row, sel in zip(ids, selected):
+        n = int((row != PAD).sum())
+        candidates = int((row >= bert.NUM_SPECIAL).sum())
+        # Google: min(max_predictions_per_seq, max(1, int(round(n * masked_lm_prob))))
+        assert sel.sum() == min(20, max(1, int(round(n * 0.15))), candidates)
+    special = ids < bert.NUM_SPECIAL
+    assert not (selected & special).any(), "special tokens (PAD, UNK, CLS, SEP) are never chosen"
+    np.testing.assert_array_equal(masked[~selected], ids[~selected])
+    np.testing.assert_array_equal(labels[selected], ids[selected])
+    assert ((masked[selected] == MASK) | (masked[selected] >= bert.NUM_SPECIAL)).all()
+
+
+def test_mask_tokens_google_80_10_10_on_the_chosen_positions():
+    V = 1005  # 1000 ordinary tokens: a random replacement rarely hits the original
+    rng = np.random.default_rng(2)
+    ids = rng.integers(bert.NUM_SPECIAL, V, (4000, 40))
+    masked, labels = bert.mask_tokens_google(ids, V, np.random.default_rng(3))
+    selected = labels != -100
+    m = int(selected.sum())
+    assert m == 4000 * 6  # round(40 * 0.15) = 6 per row
+    assert within_5_se(((masked == MASK) & selected).sum(), m, 0.8)
+    p_same = 0.1 + 0.1 / (V - bert.NUM_SPECIAL)
+    assert within_5_se(((masked == ids) & selected).sum(), m, p_same)
+    random_other = selected & (masked != MASK) & (masked != ids)
+    assert within_5_se(random_other.sum(), m, 0.1 - 0.1 / (V - bert.NUM_SPECIAL))
+    # every position is equally likely to be chosen (a uniform shuffle)
+    per_position = selected.sum(axis=0)
+    assert all(within_5_se(c, 4000, 6 / 40) for c in per_position)
+
+
+def test_mask_tokens_google_shapes_cap_and_reproducibility():
+    ids = np.r_[CLS, np.arange(5, 205), SEP]  # 202 tokens, 1-D
+    a = bert.mask_tokens_google(ids, 300, np.random.default_rng(4))
+    b = bert.mask_tokens_google(ids, 300, np.random.default_rng(4))
+    for x, y in zip(a, b):
+        np.testing.assert_array_equal(x, y)
+    assert a[0].shape == ids.shape and (a[1] != -100).sum() == 20  # capped
+    few = bert.mask_tokens_google(ids, 300, np.random.default_rng(4), max_predictions_per_seq=3)
+    assert (few[1] != -100).sum() == 3
+    only_special = np.array([[CLS, SEP, PAD, PAD]])
+    masked, labels = bert.mask_tokens_google(only_special, 10, np.random.default_rng(0))
+    np.testing.assert_array_equal(masked, only_special)
+    assert (labels == -100).all()
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"vocab_size": 5}, "vocab_size"),
+    ({"masked_lm_prob": -0.1}, "masked_lm_prob"),
+    ({"max_predictions_per_seq": 0}, "max_predictions_per_seq"),
+    ({"input_ids": np.zeros((2, 2, 2), dtype=int)}, "shape"),
+    ({"rng": 0}, "Generator"),
+])
+def test_mask_tokens_google_errors(kwargs, match):
+    args = {"input_ids": np.array([5, 6, 7]), "vocab_size": 10,
+            "rng": np.random.default_rng(0), **kwargs}
+    with pytest.raises(ValueError, match=match):
+        bert.mask_tokens_google(**args)
+
+
 # ------------------------------------------------------------------ build_bert_inputs
 
 def test_build_bert_inputs_layout_and_padding():

@@ -111,6 +111,7 @@ class TinyBertConfig:
     lr: float = 2e-3  # Adam learning rate
     mlm_probability: float = 0.15  # BERT's 15 %
     nsp: bool = True  # also train next sentence prediction
+    all_mask: bool = False  # ablation (Devlin et al. 2019, table 8): every selected token -> [MASK]
     seed: int = 0  # initialisation, masking and pairs
 
 
@@ -204,6 +205,8 @@ def pretrain_tiny_bert(config: TinyBertConfig = TinyBertConfig(), corpus_seed: i
         idx = rng.integers(N, size=config.batch_size)
         # fresh masks every step (BERT's "dynamic masking" is RoBERTa's; same idea)
         masked, labels = bert.mask_tokens(train["input_ids"][idx], V, rng, config.mlm_probability)
+        if config.all_mask:  # 100 % [MASK] instead of 80/10/10; the same random draws
+            masked[labels != bert.IGNORE_INDEX] = bert.MASK
         b = _torch(train, idx)
         mlm_logits, nsp_logits = model(torch.from_numpy(masked), b["token_type_ids"],
                                        b["attention_mask"])

@@ -15,7 +15,11 @@ Pre-training sees a pair of segments ``[CLS] A [SEP] B [SEP]`` and learns two ta
 
 - masked language modelling (MLM): 15 % of the ordinary positions are selected; of those
   80 % become [MASK], 10 % a random token, 10 % stay; the model predicts the original token
-  at the selected positions only (labels -100 elsewhere, PyTorch's ``ignore_index``);
+  at the selected positions only (labels -100 elsewhere, PyTorch's ``ignore_index``).
+  ``mask_tokens`` selects every position independently with probability 0.15, as
+  HuggingFace's ``DataCollatorForLanguageModeling`` does; ``mask_tokens_google`` selects
+  exactly ``num_to_predict(n)`` shuffled positions per sequence, as Google's
+  ``create_pretraining_data.py`` does;
 - next sentence prediction (NSP): is B the sentence that follows A (``is_next=1``) or a
   random sentence from another document (``is_next=0``)? Predicted from [CLS].
 
@@ -107,6 +111,80 @@ def mask_tokens(input_ids, vocab_size: int, rng: np.random.Generator,
     to_random = selected & (u >= 0.8) & (u < 0.9)
     masked_ids[to_random] = random_tokens[to_random].astype(ids.dtype)
     return masked_ids, labels
+
+
+def num_to_predict(n_tokens: int, masked_lm_prob: float = 0.15,
+                   max_predictions_per_seq: int = 20) -> int:
+    """How many positions Google's ``create_masked_lm_predictions`` masks in a sequence of
+    ``n_tokens`` tokens ([CLS] and [SEP] included, padding not):
+    ``min(max_predictions_per_seq, max(1, int(round(n_tokens * masked_lm_prob))))``.
+
+    Python's ``round`` rounds halves to even (``round(4.5) == 4``), as in Google's code.
+    The defaults are the script's flag defaults (``masked_lm_prob=0.15``,
+    ``max_predictions_per_seq=20``).
+    """
+    return min(max_predictions_per_seq, max(1, int(round(n_tokens * masked_lm_prob))))
+
+
+def mask_tokens_google(input_ids, vocab_size: int, rng: np.random.Generator,
+                       masked_lm_prob: float = 0.15, max_predictions_per_seq: int = 20):
+    """Masked-LM corruption as Google's ``create_pretraining_data.py`` does it
+    (``create_masked_lm_predictions``, without whole-word masking).
+
+    Unlike ``mask_tokens``, which selects every position independently (so the number of
+    selected positions varies from sequence to sequence, and may be 0), each sequence gets
+    **exactly** ``num_to_predict(n)`` selected positions, where n is its number of non-PAD
+    tokens: the candidate positions are shuffled and the first ``num_to_predict(n)`` are
+    taken (fewer only if there are fewer candidates). Each chosen position becomes [MASK]
+    if ``u < 0.8``; otherwise it is kept if a second draw is ``< 0.5`` and replaced by a
+    random ordinary token if not: 80/10/10, as in Google's code.
+
+    Two deliberate differences from Google's script, shared with ``mask_tokens``:
+    candidates are the ordinary tokens only (Google excludes [CLS] and [SEP]; its inputs
+    have no [PAD] or [MASK] yet, but an [UNK] could be chosen), and the random replacement
+    is an ordinary token (Google draws from its whole vocabulary file, special entries
+    included, which with 30 522 entries almost never matters).
+
+    Args:
+        input_ids: integer ids, (T,) or (B, T), padded with PAD on the right; not modified.
+        vocab_size: V, including the 5 special ids (V >= 6).
+        rng: ``numpy.random.Generator``, the only source of randomness.
+        masked_lm_prob: the 0.15 of ``num_to_predict``.
+        max_predictions_per_seq: the cap of ``num_to_predict`` (20 in Google's script for
+            sequences of 128 tokens).
+
+    Returns:
+        masked_ids, labels: as ``mask_tokens`` (labels -100 at unselected positions).
+    """
+    _check_rng(rng)
+    ids = _as_int_array("input_ids", input_ids)
+    if ids.ndim not in (1, 2):
+        raise ValueError(f"input_ids must have shape (T,) or (B, T), got {ids.shape}")
+    if not (isinstance(vocab_size, (int, np.integer)) and vocab_size > NUM_SPECIAL):
+        raise ValueError(f"vocab_size must be an int > {NUM_SPECIAL}, got {vocab_size!r}")
+    if not 0.0 <= masked_lm_prob <= 1.0:
+        raise ValueError(f"masked_lm_prob must lie in [0, 1], got {masked_lm_prob}")
+    if not isinstance(max_predictions_per_seq, (int, np.integer)) or max_predictions_per_seq < 1:
+        raise ValueError(f"max_predictions_per_seq must be an int >= 1, "
+                         f"got {max_predictions_per_seq!r}")
+    if ids.size and (ids.min() < 0 or ids.max() >= vocab_size):
+        raise ValueError(f"input_ids must lie in [0, vocab_size) = [0, {vocab_size}), "
+                         f"got values in [{ids.min()}, {ids.max()}]")
+    rows = ids.reshape(-1, ids.shape[-1])  # (B, T)
+    masked_ids = rows.copy()
+    labels = np.full(rows.shape, IGNORE_INDEX, dtype=np.int64)
+    for b, row in enumerate(rows):
+        n = int((row != PAD).sum())  # len(tokens) in Google's code: [CLS] and [SEP] count
+        candidates = np.flatnonzero(row >= NUM_SPECIAL)
+        chosen = rng.permutation(candidates)[:num_to_predict(n, masked_lm_prob,
+                                                             max_predictions_per_seq)]
+        for t in chosen:
+            labels[b, t] = row[t]
+            if rng.random() < 0.8:  # 80 %: [MASK]
+                masked_ids[b, t] = MASK
+            elif rng.random() >= 0.5:  # 10 %: a random token (the other 10 % stay)
+                masked_ids[b, t] = rng.integers(NUM_SPECIAL, vocab_size)
+    return masked_ids.reshape(ids.shape), labels.reshape(ids.shape)
 
 
 def truncate_seq_pair(tokens_a, tokens_b, max_num_tokens: int):
