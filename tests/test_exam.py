@@ -160,7 +160,8 @@ def test_numeric_check_errors_name_the_field(tmp_path, change, words):
 
 
 @pytest.mark.parametrize("change, words", [
-    ({"question": "LSTM parameters for $D = 10$, $H = {hidden_size}$?"}, ["'question'", "['input_size']", "placeholders"]),
+    ({"question": "LSTM parameters for $D = 10$, $H = {hidden_size}$?"},
+     ["'question'", "['input_size']", "placeholders"]),
     ({"answer": "$4H(D + H + 2)$: 2500."}, ["'answer'", "2560", "lstm_param_count"]),
 ])
 def test_a_numeric_question_takes_its_numbers_from_its_check(tmp_path, change, words):

@@ -263,7 +263,8 @@ def _check_numbers_come_from_the_check(where, q: Question):
 
 def numbers_in(text: str) -> list[float]:
     """The numbers written in a model answer (`256 000` with thin spaces is one number)."""
-    found = re.findall(r"(?<![\w.])([-\u2212]?\d{1,3}(?:[ \u2009\u202f]\d{3})+(?:\.\d+)?|[-\u2212]?\d+(?:\.\d+)?)", text)
+    grouped, plain = r"[-\u2212]?\d{1,3}(?:[ \u2009\u202f]\d{3})+(?:\.\d+)?", r"[-\u2212]?\d+(?:\.\d+)?"
+    found = re.findall(rf"(?<![\w.])({grouped}|{plain})", text)
     return [float(re.sub(r"[ \u2009\u202f]", "", n).replace("\u2212", "-")) for n in found]
 
 

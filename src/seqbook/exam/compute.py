@@ -160,4 +160,3 @@ def draw(params: dict, rng) -> dict:
 
 def evaluate(name: str, values: dict) -> float:
     return FUNCTIONS[name](**values)
-

@@ -16,14 +16,13 @@ from pathlib import Path
 from seqbook.exam import proofread, typeset
 from seqbook.exam.bank import Bank, load
 from seqbook.exam.markdown import to_html
-from seqbook.exam.render import points_text, wide_maths_css
+from seqbook.exam.render import points_text, scroll_wide_css
 
 # minmax(0, 1fr): a column never grows to fit its widest card (a grid item's minimum width
 # is its content's by default); maths wider than the card scrolls inside it.
 CSS = """
 .seqbook-cards { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); gap: 0; }
 .seqbook-card { border: 1px dashed #999; padding: 0.8em 1em; min-height: 9em; min-width: 0; overflow-wrap: anywhere; }
-.seqbook-card table { display: block; max-width: 100%; overflow-x: auto; }
 @media (max-width: 600px) {
   .seqbook-cards { grid-template-columns: minmax(0, 1fr); }
   .seqbook-card-back { margin-bottom: 0.8em; }
@@ -50,7 +49,7 @@ def cards_html(bank: Bank | None = None) -> str:
                     f'{points_text(q.points)}</p>')
             rows.append(f'<div class="seqbook-card seqbook-card-front">{meta}{to_html(q.asked())}</div>'
                         f'<div class="seqbook-card seqbook-card-back">{meta}{to_html(q.answer)}</div>')
-    page = (f'<style>{CSS}{wide_maths_css(".seqbook-card")}</style>'
+    page = (f'<style>{CSS}{scroll_wide_css(".seqbook-card")}</style>'
             f'<div class="seqbook-cards mathjax_process">{"".join(rows)}</div>')
     return proofread.check(page, "the flashcards")
 

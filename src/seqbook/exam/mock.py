@@ -19,7 +19,7 @@ import numpy as np
 from seqbook.exam import compute, proofread, typeset
 from seqbook.exam.bank import Bank, Question, load
 from seqbook.exam.markdown import to_html
-from seqbook.exam.render import CSS, points_text, wide_maths_css
+from seqbook.exam.render import CSS, points_text, scroll_wide_css
 
 
 @dataclass
@@ -183,6 +183,7 @@ PAGE = """<!DOCTYPE html>
 <style>
 body {{ font-family: system-ui, sans-serif; max-width: 46em; margin: 2em auto; padding: 0 1em; line-height: 1.5; }}
 li {{ margin-bottom: 1.2em; }} .seqbook-mock-id {{ color: #666; font-size: 0.85em; }}
+code {{ overflow-wrap: anywhere; }}
 {maths}@media print {{ li {{ break-inside: avoid; }} }}
 </style></head>
 <body><h1>{title}</h1>
@@ -212,7 +213,7 @@ def write(exam: MockExam, out: Path | str = ".") -> list[Path]:
     nbformat.write(nb, paths[0])
     for path, title, body in ((paths[1], exam.title, exam_html(exam)),
                               (paths[2], f"Answer sheet: {exam.title}", answers_html(exam))):
-        page = typeset.typeset(PAGE.format(title=html.escape(title), body=body, maths=wide_maths_css("body")),
+        page = typeset.typeset(PAGE.format(title=html.escape(title), body=body, maths=scroll_wide_css("body")),
                                path.name)
         path.write_text(proofread.check(page, path.name, typeset=True), encoding="utf-8")
     return paths

@@ -206,7 +206,8 @@ var seqbookNumbers = (function () {
   }
   function grouped(integer, separator) {
     var groups = integer.split(separator);
-    if (!/^[0-9]{1,3}$/.test(groups[0]) || (groups[0][0] === "0" && (groups.length > 1 || groups[0].length > 1))) return null;
+    var leadingZero = groups[0][0] === "0" && (groups.length > 1 || groups[0].length > 1);
+    if (!/^[0-9]{1,3}$/.test(groups[0]) || leadingZero) return null;
     for (var i = 1; i < groups.length; i++) if (!/^[0-9]{3}$/.test(groups[i])) return null;
     return groups.join("");
   }
@@ -265,9 +266,8 @@ var seqbookNumbers = (function () {
     if (reading.status !== "number") return reading.status;
     if (accepts(precision.kind, precision.digits, reading.value, value)) return "right";
     var typed = precision.kind === "significant" ? reading.significant : reading.decimals;
-    if (precision.kind !== "exact" && typed < precision.digits && accepts(precision.kind, typed, reading.value, value)) {
-      return "imprecise";
-    }
+    var coarser = precision.kind !== "exact" && typed < precision.digits;
+    if (coarser && accepts(precision.kind, typed, reading.value, value)) return "imprecise";
     return "wrong";
   }
   function format(value, precision) {

@@ -20,14 +20,17 @@ from seqbook.exam.bank import REPO, Bank, Question, load
 from seqbook.exam.markdown import inline_html, to_html
 from seqbook.quiz import MultipleChoice, Quiz
 
-def wide_maths_css(scope: str) -> str:
-    """Maths in `scope` wider than its box (on a 390 px phone) scrolls inside the box instead of
-    being cut off or widening the page; inline maths becomes such a box, centred on its line."""
+
+def scroll_wide_css(scope: str) -> str:
+    """Maths and tables in `scope` wider than their box (on a 390 px phone) scroll inside the box
+    instead of being cut off or widening the page; inline maths becomes such a box, centred on
+    its line."""
     return (f'{scope} mjx-container {{ max-width: 100%; overflow-x: auto; overflow-y: hidden; }}\n'
-            f'{scope} mjx-container:not([display="true"]) {{ display: inline-block; vertical-align: middle; }}\n')
+            f'{scope} mjx-container:not([display="true"]) {{ display: inline-block; vertical-align: middle; }}\n'
+            f'{scope} table {{ display: block; max-width: 100%; overflow-x: auto; }}\n')
 
 
-CSS = (f"<style>{wide_maths_css('.seqbook-exam-question')}{wide_maths_css('.seqbook-mock-exam')}"
+CSS = (f"<style>{scroll_wide_css('.seqbook-exam-question')}{scroll_wide_css('.seqbook-mock-exam')}"
        ".seqbook-exam-numeric input { max-width: 100%; }</style>")
 
 

@@ -66,7 +66,8 @@ SCRIPT = numbers.JS + r"""
     if (verdict === "right") return "Correct.";
     if (verdict === "imprecise") {
       var typed = precision.kind === "significant" ? reading.significant : reading.decimals;
-      return "Right to " + unit(precision, typed) + ", but the question asks for " + unit(precision, precision.digits) + ".";
+      return "Right to " + unit(precision, typed) + ", but the question asks for " +
+        unit(precision, precision.digits) + ".";
     }
     return wrongs < 2 ? "Not quite. Try again." : "Not quite.";
   }
@@ -90,7 +91,8 @@ SCRIPT = numbers.JS + r"""
     q.querySelector(".seqbook-exam-judge").addEventListener("click", function () {
       var typed = input.value, result = seqbookNumbers.judge(typed, answer, key.precision);
       if (result === "wrong") wrongs += 1;
-      verdict.textContent = message(result, typed.trim(), seqbookNumbers.read(typed, key.precision), key.precision, wrongs);
+      var reading = seqbookNumbers.read(typed, key.precision);
+      verdict.textContent = message(result, typed.trim(), reading, key.precision, wrongs);
       q.dataset.right = result === "right" ? "yes" : "no";
       if (result === "right" || wrongs >= 2) explanation.hidden = false;
     });

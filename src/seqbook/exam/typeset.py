@@ -21,7 +21,10 @@ require(process.argv[1]).init({
   loader: {load: ["input/tex-full", "output/svg", "adaptors/liteDOM", "a11y/assistive-mml"]},
   tex: {inlineMath: [["\\(", "\\)"]], displayMath: [["\\[", "\\]"]],
         packages: {"[-]": ["noundefined"]},  // an unknown macro is an error, not red text
-        formatError: (jax, error) => { errors.push(error.message + " in " + jax.latex); return jax.formatError(error); }},
+        formatError: (jax, error) => {
+          errors.push(error.message + " in " + jax.latex);
+          return jax.formatError(error);
+        }},
   svg: {fontCache: "global"},
   startup: {document: page, typeset: true},
 }).then((MathJax) => MathJax.startup.promise.then(() => {
