@@ -349,26 +349,31 @@ def jupyterlab(tmp_path_factory):
 
 
 def test_the_mock_exam_notebook_renders_its_maths_in_jupyterlab(browser, jupyterlab):
+    """JupyterLab with jupyterlab-myst (as installed here) renders each question cell with MyST
+    and KaTeX: every question reads without raw syntax and without a KaTeX error."""
     notebooks, url, token = jupyterlab
     exam = mock.make(sum(q.points for q in BANK.questions), 5, BANK)  # every question of the bank
     notebook = next(p for p in mock.write(exam, notebooks) if p.suffix == ".ipynb")
     page = browser.new_page(viewport={"width": 1280, "height": 900})
-    page.goto(f"{url}/lab/tree/{notebook.name}?token={token}", timeout=120_000)
-    cells = page.locator(".jp-MarkdownCell .jp-RenderedMarkdown")
-    page.wait_for_function("n => document.querySelectorAll('.jp-MarkdownCell .jp-RenderedMarkdown').length >= n",
-                           arg=len(exam.items) + 1, timeout=120_000)
-    page.wait_for_timeout(3000)  # MathJax typesets the rendered cells
-    texts = []
-    for i in range(cells.count()):
-        cell = cells.nth(i)
+    page.goto(f"{url}/lab/tree/{notebook.name}?token={token}", timeout=240_000)
+    page.wait_for_function("n => document.querySelectorAll('.jp-MarkdownCell').length === n",
+                           arg=2 * len(exam.items) + 1, timeout=240_000)
+    raw, errors, formulas = [], 0, 0
+    for n in [0, *range(1, 2 * len(exam.items), 2)]:  # the title, then every question (each before its answer)
+        cell = page.locator(".jp-MarkdownCell").nth(n)
         cell.scroll_into_view_if_needed()
-        page.wait_for_timeout(50)
-        texts.append(cell.evaluate(READ_TEXT))
-    page.wait_for_timeout(1000)
-    page.screenshot(path=str(SHOTS / "mock-notebook-jupyterlab.png"))
-    typeset = page.locator(".jp-RenderedMarkdown mjx-container").count()
+        cell.locator(".myst").wait_for(timeout=60_000)
+        text = cell.locator(".myst").evaluate("""(root) => {
+          const copy = root.cloneNode(true);
+          copy.querySelectorAll("pre, code, .katex, .katex-display").forEach(e => e.remove());
+          return copy.textContent;
+        }""")
+        raw += [(n, m.group(), text[max(0, m.start() - 50):m.end() + 50]) for m in RAW.finditer(text)]
+        errors += cell.locator(".katex-error").count()
+        formulas += cell.locator(".katex").count()
+        if n == 5:
+            page.screenshot(path=str(SHOTS / "mock-notebook-jupyterlab.png"))
     page.close()
-    raw = [(n, m.group(), text[max(0, m.start() - 50):m.end() + 50]) for n, text in enumerate(texts)
-           for m in RAW.finditer(text)]
     assert raw == [], raw[:5]
-    assert typeset >= sum(it.text.count("$") // 2 for it in exam.items) // 2
+    assert errors == 0, f"{errors} formulas KaTeX could not render"
+    assert formulas >= sum(it.text.count("$") for it in exam.items) // 2 // 2

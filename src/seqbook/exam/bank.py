@@ -236,7 +236,10 @@ def _check_requires(where, q: Question, earlier: list[Question]):
 
 def _check_markdown(where, q: Question):
     """Every text renders to HTML in which no Markdown or TeX syntax reaches the reader."""
-    for key, text in (("question", q.asked()), ("answer", q.answer), ("wrong", q.wrong)):
+    texts = [("question", q.asked()), ("answer", q.answer), ("wrong", q.wrong)]
+    if q.numeric:
+        texts += [("check.text", q.check["text"]), ("check.explanation", q.check.get("explanation", ""))]
+    for key, text in texts:
         try:
             proofread.check(markdown.to_html(text), f"{where}: field {key!r}")
         except ValueError as exc:  # a garbled passage or a missing figure

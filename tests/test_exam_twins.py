@@ -1,6 +1,6 @@
-"""Numbers as students type them (`seqbook.exam.numbers`): what is read, what is ambiguous,
-how answers are judged at the stated precision, and that the page's JavaScript twin agrees
-with Python on many inputs (run in node)."""
+"""The exam's JavaScript twins against Python, run in node: numbers as students type them
+(`seqbook.exam.numbers`: what is read, what is ambiguous, how answers are judged at the stated
+precision) and the answers of the numeric questions (`seqbook.exam.compute`)."""
 import json
 import shutil
 import subprocess
@@ -8,6 +8,7 @@ import subprocess
 import numpy as np
 import pytest
 
+from seqbook.exam import compute
 from seqbook.exam.numbers import JS, Precision, judge, read
 
 EXACT, SIG3, DP2, DP3 = (Precision.parse(p) for p in
@@ -87,7 +88,15 @@ def test_bad_precision_is_refused(text):
         Precision.parse(text)
 
 
-# --- the JavaScript twin ---------------------------------------------------------------
+# --- the JavaScript twins ---------------------------------------------------------------
+
+def run_node(script: str):
+    node = shutil.which("node")
+    assert node, "node is missing (make setup needs Node.js for the vendored JavaScript)"
+    result = subprocess.run([node, "-e", script], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
 
 def styled(value: float, rng) -> str:
     """`value` written the way some student might."""
@@ -121,14 +130,6 @@ def junk(rng) -> str:
     return "".join(rng.choice(list("0123456789,. '-+eE%x^\u2212")) for _ in range(int(rng.integers(0, 9))))
 
 
-def run_node(script: str):
-    node = shutil.which("node")
-    assert node, "node is missing (make setup needs Node.js for the vendored JavaScript)"
-    result = subprocess.run([node, "-e", script], capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
-
-
 def test_the_javascript_twin_reads_judges_and_formats_like_python():
     rng = np.random.default_rng(0)
     precisions = [EXACT, SIG3, DP2, DP3, Precision("significant", 1), Precision("decimals", 1)]
@@ -160,3 +161,37 @@ def test_the_javascript_twin_reads_judges_and_formats_like_python():
         if precision.kind != "exact":
             assert js_format == precision.format(expected), (expected, precision)
     assert statuses == {"number", "unreadable", "ambiguous", "empty"}
+
+
+# compute: parameter ranges for the twin test, wider than any question's
+RANGES = {
+    "input_size": (1, 512, 1), "hidden_size": (1, 512, 1), "embed_dim": (1, 1024, 1),
+    "f": (0, 1, None), "i": (0, 1, None), "g": (-1, 1, None), "c_prev": (-5, 5, None),
+    "o": (0, 1, None), "c": (-5, 5, None), "s1": (-6, 6, None), "s2": (-6, 6, None),
+    "s3": (-6, 6, None), "index": (1, 3, 1), "q1": (-3, 3, None), "q2": (-3, 3, None),
+    "k1": (-3, 3, None), "k2": (-3, 3, None), "p1": (0.01, 1, None), "p2": (0.01, 1, None),
+    "p3": (0.01, 1, None), "p": (0, 0.9, None), "T": (1, 500, 1), "rho": (0.1, 2, None),
+    "k": (0, 60, 1), "n": (1, 300, 1), "kernel": (1, 9, 1), "stride": (1, 5, 1),
+    "padding": (0, 4, 1), "n_tokens": (1, 10000, 1), "d": (1, 1024, 1),
+}
+
+
+def random_params(name, rng):
+    values = {}
+    for p in compute.parameters(name):
+        lo, hi, step = RANGES[p]
+        values[p] = int(rng.integers(lo, hi + 1)) if step == 1 else float(rng.uniform(lo, hi))
+    if name == "conv_output_size":
+        values["n"] = max(values["n"], values["kernel"])
+    return values
+
+
+def test_every_compute_function_agrees_with_its_javascript_twin():
+    rng = np.random.default_rng(0)
+    cases = [(name, random_params(name, rng)) for name in compute.FUNCTIONS for _ in range(50)]
+    twins = "{" + ",".join(f"{json.dumps(n)}: {src}" for n, src in compute.JS.items()) + "}"
+    script = (f"var twins = {twins}; var cases = {json.dumps(cases)};"
+              "console.log(JSON.stringify(cases.map(function (c) { return twins[c[0]](c[1]); })));")
+    for (name, values), js in zip(cases, run_node(script)):
+        py = compute.evaluate(name, values)
+        assert js == pytest.approx(py, rel=1e-12, abs=1e-12), f"{name}{values}: Python {py}, JavaScript {js}"
