@@ -258,13 +258,13 @@ def _check_numbers_come_from_the_check(where, q: Question):
         raise BankError(f"{where}: field 'question': must show the drawn number(s) {missing} as {{name}} "
                         f"placeholders (the topic page fills in check.example, a mock exam drawn numbers)")
     value = compute.evaluate(check["compute"], {**check["params"], **check["example"]})
-    if not any(check["precision"].accepts(n, value) for n in numbers_in(q.answer)):
+    if not any(check["precision"].accepts(n, value) for n in _numbers_in(q.answer)):
         raise BankError(f"{where}: field 'answer': the model answer should work the example through to "
                         f"{check['precision'].format(value)} ({check['compute']} of {check['example']}, "
                         f"to {check['precision']}), but no number in it is that")
 
 
-def numbers_in(text: str) -> list[float]:
+def _numbers_in(text: str) -> list[float]:
     """The numbers written in a model answer (`256 000` with thin spaces is one number)."""
     grouped, plain = r"[-\u2212]?\d{1,3}(?:[ \u2009\u202f]\d{3})+(?:\.\d+)?", r"[-\u2212]?\d+(?:\.\d+)?"
     found = re.findall(rf"(?<![\w.])({grouped}|{plain})", text)
