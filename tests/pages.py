@@ -29,7 +29,7 @@ def is_notebook(name: str) -> bool:
 CHAPTERS = [name for name in toc_files() if is_notebook(name) and not name.startswith("book/exam/")]
 
 
-def open_page(browser, url):
+def open_page(browser, url, width=1280):
     """Load `url` offline; return the page and the list of problems seen while it is open.
 
     A problem is a console error, an uncaught exception, a non-local request, an HTTP error
@@ -37,7 +37,7 @@ def open_page(browser, url):
     while a MathJax font was still loading) did not fail: Chromium reports it as
     net::ERR_ABORTED after the next navigation started; any other failure counts.
     """
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page = browser.new_page(viewport={"width": width, "height": 900})
     problems = []
     order = itertools.count()
     started, last_navigation = {}, [-1]

@@ -1,9 +1,6 @@
 """The exam question bank: coverage of the seed ids, computed numeric answers, JavaScript
 twins, mock exams, flashcards and the `seqbook exam` / `seqbook flashcards` commands."""
-import json
 import re
-import shutil
-import subprocess
 from functools import lru_cache
 from pathlib import Path
 
@@ -12,7 +9,7 @@ import pytest
 import yaml
 
 from seqbook import cli
-from seqbook.exam import bank, compute, flashcards, mock, render
+from seqbook.exam import bank, compute, flashcards, markdown, mock, proofread, render
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -85,15 +82,31 @@ def test_every_numeric_answer_comes_from_compute():
         assert set(check["params"]) == set(compute.parameters(check["compute"]))
 
 
-def write_bank(tmp_path, question, topics=None):
+TOPICS = [{"slug": "rnn", "title": "RNN", "chapters": []}, {"slug": "gru", "title": "GRU", "chapters": []}]
+
+
+def write_bank(tmp_path, *questions):
     path = tmp_path / "questions.yml"
-    path.write_text(yaml.safe_dump({"topics": topics or [{"slug": "rnn", "title": "RNN", "chapters": []}],
-                                    "questions": [question]}))
+    path.write_text(yaml.safe_dump({"topics": TOPICS, "questions": list(questions)}, allow_unicode=True))
     return path
 
 
 GOOD = {"id": "X-rnn-01", "topic": "rnn", "points": 1, "question": "q?", "answer": "a.", "wrong": "",
         "link": "book/rnn/rnn_bptt#why-recurrence"}
+NUMERIC_CHECK = {"kind": "numeric", "compute": "lstm_param_count",
+                 "params": {"input_size": [2, 64], "hidden_size": [1, 32]},
+                 "example": {"input_size": 10, "hidden_size": 20}, "precision": "exact",
+                 "text": "An LSTM has input size {input_size} and hidden size {hidden_size}: parameters?"}
+NUMERIC = {**GOOD, "question": "LSTM parameters for $D = {input_size}$, $H = {hidden_size}$?",
+           "answer": "$4H(D + H + 2)$: $4\\cdot 640 = 2560$.", "check": NUMERIC_CHECK}
+
+
+def test_the_example_bank_entries_are_valid(tmp_path):
+    loaded = bank.load(write_bank(tmp_path, GOOD, {**NUMERIC, "id": "X-rnn-02", "requires": "X-rnn-01"}))
+    q = loaded.by_id()["X-rnn-02"]
+    assert q.requires == ("X-rnn-01",) and q.check["precision"].kind == "exact"
+    assert q.asked() == "LSTM parameters for $D = 10$, $H = 20$? Give the exact result."
+    assert q.asked({"input_size": 3, "hidden_size": 4}).startswith("LSTM parameters for $D = 3$, $H = 4$?")
 
 
 @pytest.mark.parametrize("change, words", [
@@ -113,12 +126,55 @@ GOOD = {"id": "X-rnn-01", "topic": "rnn", "points": 1, "question": "q?", "answer
     ({"check": {"kind": "numeric", "compute": "lstm_param_count",
                 "params": {"input_size": [1, 4], "hidden_size": 3}, "text": "no placeholder"}},
      ["X-rnn-01", "text", "input_size"]),
+    ({"answer": "Two cases:\n$$a = 1\nthe other $b$ case$$ **bold"}, ["X-rnn-01", "'answer'", "'**'"]),
+    ({"wrong": "costs $5 or more"}, ["X-rnn-01", "'wrong'", "literal Markdown '$'"]),
+    ({"question": "The same for a GRU?"}, ["X-rnn-01", "'requires'", "refers to an earlier one"]),
+    ({"requires": "X-rnn-09"}, ["X-rnn-01", "'requires'", "X-rnn-09", "before"]),
+    ({"requires": ["rnn-9"]}, ["X-rnn-01", "'requires'"]),
 ])
 def test_bank_errors_name_the_entry_and_the_field(tmp_path, change, words):
     with pytest.raises(bank.BankError) as error:
         bank.load(write_bank(tmp_path, {**GOOD, **change}))
     for word in words:
         assert word in str(error.value), f"{word!r} not in {error.value}"
+
+
+@pytest.mark.parametrize("change, words", [
+    ({"precision": None}, ["check'.precision", "significant figures"]),
+    ({"precision": "3 sf"}, ["check'.precision", "'3 sf'"]),
+    ({"tolerance": 0.01}, ["tolerance", "state the `precision` instead"]),
+    ({"example": None}, ["check'.example", "input_size", "hidden_size"]),
+    ({"example": {"input_size": 100, "hidden_size": 20}}, ["check'.example", "cannot be drawn", "input_size"]),
+    ({"compute": "perplexity", "params": {"p1": [0.1, 0.9, 0.1], "p2": 0.5, "p3": 0.5},
+      "example": {"p1": 0.5}, "text": "{p1}?"}, ["check'.precision", "whole number", "perplexity"]),
+])
+def test_numeric_check_errors_name_the_field(tmp_path, change, words):
+    check = {k: v for k, v in {**NUMERIC_CHECK, **change}.items() if v is not None}
+    with pytest.raises(bank.BankError) as error:
+        bank.load(write_bank(tmp_path, {**NUMERIC, "check": check}))
+    for word in words:
+        assert word in str(error.value), f"{word!r} not in {error.value}"
+
+
+@pytest.mark.parametrize("change, words", [
+    ({"question": "LSTM parameters for $D = 10$, $H = {hidden_size}$?"},
+     ["'question'", "['input_size']", "placeholders"]),
+    ({"answer": "$4H(D + H + 2)$: 2500."}, ["'answer'", "2560", "lstm_param_count"]),
+])
+def test_a_numeric_question_takes_its_numbers_from_its_check(tmp_path, change, words):
+    with pytest.raises(bank.BankError) as error:
+        bank.load(write_bank(tmp_path, {**NUMERIC, **change}))
+    for word in words:
+        assert word in str(error.value), f"{word!r} not in {error.value}"
+
+
+def test_requires_names_an_earlier_question_of_the_same_topic(tmp_path):
+    later = {**GOOD, "id": "X-rnn-02", "question": "The same for a GRU?", "requires": ["X-rnn-01"]}
+    assert bank.load(write_bank(tmp_path, GOOD, later)).by_id()["X-rnn-02"].requires == ("X-rnn-01",)
+    with pytest.raises(bank.BankError, match=r"X-rnn-01.*'requires'.*X-rnn-02 is not a question before"):
+        bank.load(write_bank(tmp_path, {**GOOD, "requires": "X-rnn-02"}, {**later, "requires": []}))
+    with pytest.raises(bank.BankError, match=r"X-gru-01.*'requires'.*in topic 'rnn', not 'gru'"):
+        bank.load(write_bank(tmp_path, GOOD, {**later, "id": "X-gru-01", "topic": "gru"}))
 
 
 def test_a_duplicate_id_is_an_error(tmp_path):
@@ -129,49 +185,7 @@ def test_a_duplicate_id_is_an_error(tmp_path):
         bank.load(path)
 
 
-# --- compute: Python against its JavaScript twin ---------------------------------------
-
-# parameter ranges for the twin test, wider than any question's
-RANGES = {
-    "input_size": (1, 512, 1), "hidden_size": (1, 512, 1), "embed_dim": (1, 1024, 1),
-    "f": (0, 1, None), "i": (0, 1, None), "g": (-1, 1, None), "c_prev": (-5, 5, None),
-    "o": (0, 1, None), "c": (-5, 5, None), "s1": (-6, 6, None), "s2": (-6, 6, None),
-    "s3": (-6, 6, None), "index": (1, 3, 1), "q1": (-3, 3, None), "q2": (-3, 3, None),
-    "k1": (-3, 3, None), "k2": (-3, 3, None), "p1": (0.01, 1, None), "p2": (0.01, 1, None),
-    "p3": (0.01, 1, None), "p": (0, 0.9, None), "T": (1, 500, 1), "rho": (0.1, 2, None),
-    "k": (0, 60, 1), "n": (1, 300, 1), "kernel": (1, 9, 1), "stride": (1, 5, 1),
-    "padding": (0, 4, 1), "n_tokens": (1, 10000, 1), "d": (1, 1024, 1),
-}
-
-
-def random_params(name, rng):
-    values = {}
-    for p in compute.parameters(name):
-        lo, hi, step = RANGES[p]
-        values[p] = int(rng.integers(lo, hi + 1)) if step == 1 else float(rng.uniform(lo, hi))
-    if name == "conv_output_size":
-        values["n"] = max(values["n"], values["kernel"])
-    return values
-
-
-def run_node(script: str):
-    node = shutil.which("node")
-    assert node, "node is missing (make setup needs Node.js for the vendored JavaScript)"
-    result = subprocess.run([node, "-e", script], capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
-
-
-def test_every_compute_function_agrees_with_its_javascript_twin():
-    rng = np.random.default_rng(0)
-    cases = [(name, random_params(name, rng)) for name in compute.FUNCTIONS for _ in range(50)]
-    twins = "{" + ",".join(f"{json.dumps(n)}: {src}" for n, src in compute.JS.items()) + "}"
-    script = (f"var twins = {twins}; var cases = {json.dumps(cases)};"
-              "console.log(JSON.stringify(cases.map(function (c) { return twins[c[0]](c[1]); })));")
-    for (name, values), js in zip(cases, run_node(script)):
-        py = compute.evaluate(name, values)
-        assert js == pytest.approx(py, rel=1e-12, abs=1e-12), f"{name}{values}: Python {py}, JavaScript {js}"
-
+# --- compute ---------------------------------------------------------------------------
 
 def test_compute_matches_the_schema_formulas():
     assert compute.lstm_param_count(10, 20) == 4 * (20 * 10 + 400 + 40)
@@ -269,18 +283,55 @@ def test_mock_exams_spread_over_topics_and_vary_with_the_seed():
     assert max(len({it.question.topic for it in e.items}) for e in exams) >= 3
 
 
-def test_numeric_questions_of_a_mock_exam_have_computed_answers():
+def test_a_numeric_question_is_asked_and_answered_with_the_same_drawn_numbers():
     points = sum(q.points for q in BANK.questions)
-    exam = mock.make(points, 5, BANK)  # every question
-    for it in exam.items:
-        if it.question.check and it.question.check["kind"] == "numeric":
-            for name in it.question.check["params"]:
-                assert f"{{{name}}}" not in it.text, f"{it.question.id}: {name} not filled in"
-            assert it.text.startswith(it.question.question)
-            value = re.search(r"\*Compute:\* \*\*(-?[\d.e+-]+)\*\*", it.answer)
-            assert value, it.answer[-80:]
-            expected = compute.evaluate(it.question.check["compute"], it.values)
-            assert float(value.group(1)) == pytest.approx(expected, rel=1e-5, abs=1e-9)
+    numeric = [it for seed in (5, 6) for it in mock.make(points, seed, BANK).items if it.question.numeric]
+    assert len(numeric) == 2 * sum(q.numeric for q in BANK.questions)
+    for it in numeric:
+        check = it.question.check
+        assert it.text == it.question.asked(it.values), it.question.id
+        assert not [p for p in check["params"] if f"{{{p}}}" in it.text], f"{it.question.id}: {it.text}"
+        assert check["precision"].statement() in it.text
+        value = compute.evaluate(check["compute"], it.values)
+        stated = re.search(r"\*For this exam's numbers:\* \*\*([^*]+)\*\*", it.answer).group(1)
+        assert stated == check["precision"].format(value), it.question.id
+
+
+def test_x_gradients_02_asks_for_the_numbers_it_draws():
+    """The bug of the issue: the question said rho = 1.1, k = 20, the computation drew others."""
+    for seed in range(40):
+        for it in mock.make(sum(q.points for q in BANK.questions), seed, BANK).items:
+            if it.question.id == "X-gradients-02":
+                rho, k = it.values["rho"], it.values["k"]
+                assert f"$\\rho = {rho}$, $k = {k}$" in it.text and it.text.count("rho =") == 1
+                assert f"**{it.question.check['precision'].format(rho ** k)}**" in it.answer
+
+
+def test_a_question_is_never_drawn_without_the_ones_it_requires():
+    dependents = [q for q in BANK.questions if q.requires]
+    assert [q.id for q in dependents] == ["X-gradients-02"]
+    drawn = set()
+    for seed in range(150):
+        ids = [it.question.id for it in mock.make(feasible_points(), seed, BANK).items]
+        for q in dependents:
+            if q.id in ids:
+                drawn.add(q.id)
+                assert all(r in ids and ids.index(r) < ids.index(q.id) for r in q.requires), (seed, ids)
+    assert drawn == {q.id for q in dependents}, "the dependent questions were never drawn"
+
+
+def test_a_chain_of_requirements_is_drawn_whole_or_not_at_all(tmp_path):
+    chain = [{**GOOD, "id": f"X-rnn-0{n}", "points": 1, "requires": [f"X-rnn-0{n - 1}"] if n > 1 else []}
+             for n in range(1, 4)]
+    singles = [{**GOOD, "id": f"X-gru-0{n}", "topic": "gru", "points": 1} for n in range(1, 4)]
+    small = bank.load(write_bank(tmp_path, *chain, *singles))
+    sizes = set()
+    for seed in range(40):
+        ids = [it.question.id for it in mock.make(3, seed, small).items]
+        in_chain = [i for i in ids if i.startswith("X-rnn")]
+        assert in_chain in ([], ["X-rnn-01", "X-rnn-02", "X-rnn-03"]), ids
+        sizes.add(len(in_chain))
+    assert sizes == {0, 3}
 
 
 @pytest.mark.parametrize("points", [0, -2, 1.3, 10_000])
@@ -340,10 +391,107 @@ def test_cli_writes_flashcards(tmp_path, capsys):
 def test_figures_of_the_bank_are_inlined_and_must_exist(tmp_path, monkeypatch):
     (tmp_path / "figures").mkdir()
     (tmp_path / "figures" / "cell.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"/>')
-    monkeypatch.setattr(render, "FIGURES", tmp_path)
-    page = render.markdown_html("A sketch: ![LSTM cell](figures/cell.svg)")
+    monkeypatch.setattr(markdown, "FIGURES", tmp_path)
+    page = markdown.to_html("A sketch: ![LSTM cell](figures/cell.svg)")
     assert 'src="data:image/svg+xml;base64,' in page and 'alt="LSTM cell"' in page
     with pytest.raises(ValueError, match="missing.png"):
-        render.markdown_html("![x](figures/missing.png)")
+        markdown.to_html("![x](figures/missing.png)")
     with pytest.raises(ValueError, match="offline"):
-        render.markdown_html("![x](https://example.org/x.png)")
+        markdown.to_html("![x](https://example.org/x.png)")
+
+
+# --- maths and Markdown reach the reader rendered: the proofreader and the typesetter ---
+
+@pytest.mark.parametrize("page, problem", [
+    (r"<p>\(a\)\( the reset gate decides how much\)</p>", "prose set as maths"),
+    (r"<p>of the old state is kept (and \)1-z\( how much</p>", "closes maths that never opened"),
+    (r"<p>$\(\alpha_{ij} = 1\)</p>", "literal Markdown '$'"),
+    ("<p>it does **not** depend</p>", "literal Markdown '**'"),
+    ("<p>the __init__ method and `code`</p>", "literal Markdown '__'"),
+    (r"<p>\(x^2</p>", "never closes"),
+    (r"<p>\(x\]</p>", "meets"),
+    (r"<p>\(\)</p>", "empty maths"),
+    (r"<p>\(a + $b\)</p>", "'$' inside maths"),
+])
+def test_the_proofreader_finds_garbled_passages(page, problem):
+    found = proofread.problems(page)
+    assert any(problem in p for p in found), found
+    with pytest.raises(proofread.GarbledText, match="the page: "):
+        proofread.check(page, "the page")
+
+
+@pytest.mark.parametrize("page", [
+    r"<p>\(h_t = \tanh(a_t)\) and <strong>bold</strong></p><div>\[\begin{aligned} r &= \sigma(x) && \text{reset gate}"
+    r"\\[2pt] z &= 1\end{aligned}\]</div>",
+    r"<p>costs \(\$5\)</p><pre><code>x = 2 ** 3  # $HOME `ls`</code></pre><script>var a = '$$';</script>",
+    r"<p>\(\mathrm{PPL} = \exp\big(-\tfrac13\sum_i\log p_i\big)\), \(\operatorname{softmax}_j(e)\)</p>",
+])
+def test_the_proofreader_passes_well_formed_pages(page):
+    assert proofread.problems(page) == []
+
+
+def test_typeset_pages_may_hold_no_delimiters():
+    assert proofread.problems(r"<p>\(x\)</p>") == []
+    assert any("untypeset" in p for p in proofread.problems(r"<p>\(x\)</p>", typeset=True))
+    assert proofread.problems('<p><mjx-container><svg><g>x</g></svg></mjx-container></p>', typeset=True) == []
+
+
+def test_display_maths_inside_a_paragraph_is_display_maths():
+    """What garbled 6 model answers: `$$` in the middle of a paragraph, which markdown-it's
+    dollarmath (as MyST configures it) reads as two `$`; Jupyter reads it as display maths."""
+    from markdown_it import MarkdownIt
+    from mdit_py_plugins.dollarmath import dollarmath_plugin
+    text = "(PyTorch form)\n$$\\begin{aligned} r_t &= \\sigma(a)\\end{aligned}$$\nThe reset gate decides $1-z$ here."
+    old = MarkdownIt("commonmark").use(dollarmath_plugin).render(text)
+    assert proofread.problems(old)  # the renderer before this fix
+    new = markdown.to_html(text)
+    assert proofread.problems(new) == []
+    assert r"\[\begin{aligned} r_t &amp;= \sigma(a)\end{aligned}\]" in new and r"\(1-z\)" in new
+
+
+def test_every_text_of_the_bank_renders_without_garbling():
+    """Before this fix 6 answers were garbled (Q004-02, Q004-03, Q004-05, Q000-04, X-rnn-03,
+    X-transformers-02); the bank's loader now refuses any."""
+    for q in BANK.questions:
+        for text in (q.asked(), q.answer, q.wrong):
+            assert proofread.problems(markdown.to_html(text)) == [], q.id
+
+
+def test_every_formula_of_the_bank_typesets():
+    """All the bank's maths through MathJax (as the downloads are typeset): no TeX error."""
+    from seqbook.exam import typeset
+    body = "".join(markdown.to_html(text) for q in BANK.questions for text in (q.asked(), q.answer, q.wrong))
+    page = typeset.typeset(f"<!DOCTYPE html><html><head></head><body>{body}</body></html>", "the bank")
+    assert proofread.problems(page, typeset=True) == []
+    assert page.count("<mjx-container") == body.count("\\(") + body.count("\\[") > 900
+    with pytest.raises(typeset.TypesetError, match=r"Undefined control sequence \\sigmoid"):
+        typeset.typeset(r"<html><body><p>\(\sigmoid(x)\)</p></body></html>", "bad")
+
+
+def test_anki_notes_and_the_card_sheet_are_clean(tmp_path):
+    import sqlite3
+    import zipfile
+    flashcards.write(tmp_path, BANK)
+    with zipfile.ZipFile(tmp_path / "seqbook-flashcards.apkg") as z:
+        z.extract("collection.anki2", tmp_path)
+    notes = sqlite3.connect(tmp_path / "collection.anki2").execute("select flds from notes").fetchall()
+    for (fields,) in notes:
+        qid, _, front, back = fields.split("\x1f")
+        assert proofread.problems(front) == [] and proofread.problems(back) == [], qid
+        assert r"\(" in front + back or r"\[" in front + back or "$" not in front + back
+    sheet = (tmp_path / "seqbook-flashcards.html").read_text()
+    assert proofread.problems(sheet, typeset=True) == [] and "<mjx-container" in sheet
+
+
+def test_the_build_proofreads_every_exam_page(built_book, tmp_path):
+    assert proofread.check_site(built_book) == len(BANK.topics) + 3 + 1 + 2 * len(mock.BOOK_SEEDS)
+    exam = tmp_path / "book" / "exam"
+    (exam / "mock").mkdir(parents=True)
+    (exam / "gru.html").write_text(r"<main><p>(PyTorch form) $\(\begin{aligned} h_t\end{aligned}\)\( The reset"
+                                   r" gate decides how much of the past\)</p></main>")
+    with pytest.raises(proofread.GarbledText, match=r"book/exam/gru.html: 2 garbled"):
+        proofread.check_site(tmp_path)
+    (exam / "gru.html").write_text(r"<main><p>\(h_t\)</p></main>")
+    (exam / "mock" / "exam.html").write_text(r"<body><p>\(h_t\)</p></body>")
+    with pytest.raises(proofread.GarbledText, match=r"(?s)book/exam/mock/exam.html.*untypeset"):
+        proofread.check_site(tmp_path)

@@ -64,12 +64,13 @@ def exam_pages_load_mathjax(app, pagename, templatename, context, doctree):
 def write_exam_files(app, exception):
     if exception is not None or app.builder.format != "html" or not (Path(app.srcdir) / EXAM_BANK).is_file():
         return
-    from seqbook.exam import bank, flashcards, mock
+    from seqbook.exam import bank, flashcards, mock, proofread
 
     questions = bank.load(Path(app.srcdir) / EXAM_BANK)
     out = Path(app.outdir) / "book" / "exam"
     flashcards.write(out, questions)
     mock.write_book_files(out / "mock", questions)
+    proofread.check_site(app.outdir)  # no raw TeX, `$` or `**` on any exam page: else the build fails
 
 
 def setup(app):

@@ -3,8 +3,8 @@
 Every numeric self-check of `book/exam/questions.yml` names one function of this module
 (`check.compute`) and the ranges its parameters are drawn from. The book computes the
 expected answer with the JavaScript twin in `JS` (the page draws new numbers on each
-visit); mock exams and tests use the Python function. The parameter names and formulas
-are those of the agreed bank format (EXAM_SCHEMA.md); parameter counts are PyTorch's
+visit); mock exams and tests use the Python function. The parameter names are PyTorch's
+where it has them (`input_size`, `hidden_size`, `embed_dim`); parameter counts are PyTorch's
 (`seqbook.nn.gru`), survival under per-step dropout is `seqbook.nn.dropout`'s.
 """
 from __future__ import annotations
@@ -160,4 +160,3 @@ def draw(params: dict, rng) -> dict:
 
 def evaluate(name: str, values: dict) -> float:
     return FUNCTIONS[name](**values)
-

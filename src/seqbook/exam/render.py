@@ -1,11 +1,11 @@
 """HTML of the question-bank pages: one page per topic, generated from the bank at build time.
 
-Each question shows its id and points, the question, the book section that teaches it, a
-self-check when the bank has one (multiple choice, or numeric with new numbers drawn in
-the browser on each visit: `seqbook.quiz.RandomNumeric` with the JavaScript twin of the
-`compute` function), and the model answer and the common wrong answers behind a toggle
-(`<details>`), so a student answers first. Markdown is rendered with markdown-it (as MyST
-does); `$...$` and `$$...$$` go to MathJax.
+Each question shows its id and points, the question (a numeric one with its example numbers
+and the precision it expects), the book section that teaches it, a self-check when the bank
+has one (multiple choice, or numeric with new numbers drawn in the browser: `selfcheck`), and
+the model answer and the common wrong answers behind a toggle (`<details>`), so a student
+answers first. Markdown and maths are rendered by `markdown`; every page is proofread
+(`proofread.check`), so a garbled passage fails the build.
 """
 from __future__ import annotations
 
@@ -14,61 +14,24 @@ import re
 from functools import lru_cache
 
 from docutils.nodes import make_id
-from markdown_it import MarkdownIt
-from mdit_py_plugins.dollarmath import dollarmath_plugin
 
-from seqbook.exam import compute
+from seqbook.exam import proofread, selfcheck
 from seqbook.exam.bank import REPO, Bank, Question, load
-from seqbook.quiz import MultipleChoice, Quiz, RandomNumeric
+from seqbook.exam.markdown import inline_html, to_html
+from seqbook.quiz import MultipleChoice, Quiz
 
 
-FIGURES = REPO / "book" / "exam"  # image paths in the bank are relative to questions.yml
-MIME = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif",
-        ".svg": "image/svg+xml", ".webp": "image/webp"}
+def scroll_wide_css(scope: str) -> str:
+    """Maths and tables in `scope` wider than their box (on a 390 px phone) scroll inside the box
+    instead of being cut off or widening the page; inline maths becomes such a box, centred on
+    its line."""
+    return (f'{scope} mjx-container {{ max-width: 100%; overflow-x: auto; overflow-y: hidden; }}\n'
+            f'{scope} mjx-container:not([display="true"]) {{ display: inline-block; vertical-align: middle; }}\n'
+            f'{scope} table {{ display: block; max-width: 100%; overflow-x: auto; }}\n')
 
 
-def image_data_uri(src: str) -> str:
-    """A figure of the bank (`![sketch](figures/lstm.svg)`) inlined as a data URI, so the
-    topic pages, mock exams and flashcards carry it with them (and work offline)."""
-    if src.startswith("data:"):
-        return src
-    if "://" in src or src.startswith("//"):
-        raise ValueError(f"image {src!r}: the bank may only use local figures (the site works offline)")
-    path = (FIGURES / src).resolve()
-    if path.suffix.lower() not in MIME or not path.is_file():
-        raise ValueError(f"image {src!r}: no figure {path} (paths are relative to book/exam/)")
-    import base64
-    return f"data:{MIME[path.suffix.lower()]};base64,{base64.b64encode(path.read_bytes()).decode()}"
-
-
-def _image(self, tokens, idx, options, env):
-    token = tokens[idx]
-    token.attrSet("src", image_data_uri(token.attrGet("src")))
-    token.attrSet("style", "max-width: 100%")
-    return self.image(tokens, idx, options, env)
-
-
-def _markdown() -> MarkdownIt:
-    md = MarkdownIt("commonmark").use(dollarmath_plugin).enable("table")
-    md.add_render_rule("image", _image)
-    md.add_render_rule("math_inline", lambda self, tokens, idx, options, env:
-                       rf"\({html.escape(tokens[idx].content)}\)")
-    md.add_render_rule("math_block", lambda self, tokens, idx, options, env:
-                       rf"<div>\[{html.escape(tokens[idx].content)}\]</div>")
-    return md
-
-
-MD = _markdown()
-
-
-def markdown_html(text: str) -> str:
-    """Markdown with `$math$` to HTML for MathJax (inside a `mathjax_process` element)."""
-    return MD.render(text or "")
-
-
-def inline_html(text: str) -> str:
-    """Like `markdown_html` for one paragraph, without the `<p>`."""
-    return re.sub(r"^<p>(.*)</p>\n?$", r"\1", MD.render(text or "").strip(), flags=re.S)
+CSS = (f"<style>{scroll_wide_css('.seqbook-exam-question')}{scroll_wide_css('.seqbook-mock-exam')}"
+       ".seqbook-exam-numeric input { max-width: 100%; }</style>")
 
 
 def points_text(points: float) -> str:
@@ -94,6 +57,7 @@ def _headings(docname: str) -> tuple[str, dict]:
 
 
 def section_title(question: Question) -> str:
+    """"Chapter title: section title" as written in the chapter (Markdown)."""
     title, sections = _headings(question.docname)
     section = sections.get(question.anchor)
     return f"{title}: {section}" if section and section != title else title
@@ -105,34 +69,38 @@ def link_href(question: Question, from_doc: str) -> str:
     return "../" * depth + f"{question.docname}.html#{question.anchor}"
 
 
-def check_quiz(question: Question) -> Quiz | None:
+def check_html(question: Question) -> str:
     check = question.check
     if not check:
-        return None
-    if check["kind"] == "choice":
-        item = MultipleChoice(check.get("question") or question.question, check["options"],
-                              check["correct"], check.get("explanation", ""))
-    else:
-        item = RandomNumeric(check["text"], check["params"], compute.JS[check["compute"]],
-                             check.get("tolerance", 0), check.get("explanation", ""))
-    return Quiz([item], title=f"Check yourself ({question.id})")
+        return ""
+    if check["kind"] == "numeric":
+        return selfcheck.check_html(question.id, check)
+    return Quiz([MultipleChoice(check.get("question") or question.question, check["options"],
+                                check["correct"], check.get("explanation", ""))],
+                title=f"Check yourself ({question.id})")._repr_html_()
+
+
+def requires_html(question: Question) -> str:
+    if not question.requires:
+        return ""
+    links = ", ".join(f'<a href="#{html.escape(r)}">{html.escape(r)}</a>' for r in question.requires)
+    return f'<p class="seqbook-exam-requires">Follows on from {links} above.</p>'
 
 
 def question_html(question: Question, from_doc: str) -> str:
-    quiz = check_quiz(question)
     wrong = (f'<p class="seqbook-exam-label"><strong>Common wrong answers</strong></p>'
-             f'{markdown_html(question.wrong)}' if question.wrong.strip() else "")
+             f'{to_html(question.wrong)}' if question.wrong.strip() else "")
     return (
         f'<div class="seqbook-exam-question mathjax_process" id="{html.escape(question.id)}" '
         f'data-topic="{html.escape(question.topic)}">'
         f'<p class="seqbook-exam-head"><strong>{html.escape(question.id)}</strong> '
         f'<span class="seqbook-exam-points">({points_text(question.points)})</span></p>'
-        f'<div class="seqbook-exam-text">{markdown_html(question.question)}</div>'
-        f'{quiz._repr_html_() if quiz else ""}'
+        f'{requires_html(question)}<div class="seqbook-exam-text">{to_html(question.asked())}</div>'
+        f'{check_html(question)}'
         f'<details class="seqbook-exam-answer"><summary>Model answer</summary>'
-        f'{markdown_html(question.answer)}{wrong}</details>'
+        f'{to_html(question.answer)}{wrong}</details>'
         f'<p class="seqbook-exam-link">Taught in <a href="{html.escape(link_href(question, from_doc))}">'
-        f'{html.escape(section_title(question))}</a></p></div>')
+        f'{inline_html(section_title(question))}</a></p></div>')
 
 
 class Html:
@@ -159,10 +127,12 @@ def topic_page(slug: str, bank: Bank | None = None) -> Html:
         head = '<p class="seqbook-exam-summary">No questions on this topic yet.</p>'
     topic = bank.topic(slug)
     if topic.chapters:
-        links = ", ".join(f'<a href="{"../" * doc.count("/")}{c}.html">{html.escape(_headings(c)[0])}</a>'
+        links = ", ".join(f'<a href="{"../" * doc.count("/")}{c}.html">{inline_html(_headings(c)[0])}</a>'
                           for c in topic.chapters)
         head = f'<p class="seqbook-exam-chapters">Chapters: {links}.</p>' + head
-    return Html(head + "".join(question_html(q, doc) for q in questions))
+    script = selfcheck.script_html() if any(q.numeric for q in questions) else ""
+    page = CSS + head + "".join(question_html(q, doc) for q in questions) + script
+    return Html(proofread.check(page, f"the exam page {doc}"))
 
 
 def topic_index(bank: Bank | None = None) -> Html:
