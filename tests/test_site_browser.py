@@ -42,6 +42,8 @@ def open_page(browser, url, width=1280, mode="light"):
                else (problems.append(f"outside request: {route.request.url}"), route.abort()))
     page.on("pageerror", lambda error: problems.append(f"exception: {error}"))
     page.on("console", lambda msg: msg.type == "error" and problems.append(f"console: {msg.text}"))
+    page.on("response", lambda response: response.status >= 400
+            and problems.append(f"HTTP {response.status}: {response.url}"))
     page.goto(url, wait_until="networkidle")
     assert page.evaluate("document.documentElement.dataset.theme") == mode
     return page, problems

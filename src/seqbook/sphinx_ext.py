@@ -26,8 +26,8 @@ def offer_notebook_download(app, pagename, templatename, context, doctree):
 
 
 def search_snippets_without_tex(app, pagename, templatename, context, doctree):
-    if pagename == "search":
-        app.add_js_file("seqbook-search.js")
+    if pagename == "search":  # deferred: after the theme's search scripts, before the search runs
+        app.add_js_file("seqbook-search.js", loading_method="defer")
 
 
 def drop_duplicate_scripts(app, pagename, templatename, context, doctree):

@@ -24,6 +24,8 @@ import html
 import io
 import itertools
 import json
+import re
+import textwrap
 import uuid
 import warnings
 from dataclasses import dataclass
@@ -155,18 +157,29 @@ def describe(fig) -> str:
 def narrow_layout(fig) -> None:
     """Re-lay out `fig` for a phone: a row of panels becomes a column, narrow, larger text."""
     width, height = fig.get_size_inches()
-    column = _restack(fig)
-    if column:
-        fig.set_size_inches(NARROW_WIDTH, column * min(height, NARROW_PANEL_HEIGHT))
-    else:
-        fig.set_size_inches(NARROW_WIDTH, max(height * NARROW_WIDTH / width, min(height, NARROW_PANEL_HEIGHT)))
+    rows = _restack(fig) or _rows(fig)
+    fig.set_size_inches(NARROW_WIDTH, max(height * NARROW_WIDTH / width, min(height, rows * NARROW_PANEL_HEIGHT)))
     for text in fig.findobj(Text):
         if text.get_text() and text.get_fontsize() < NARROW_MIN_FONT:
             text.set_fontsize(NARROW_MIN_FONT)
+    # Titles wider than their panel wrap (maths stays whole).
+    titles = [(t, ax.get_position().width) for ax in fig.axes for t in (ax.title, ax._left_title, ax._right_title)]
+    for text, share in titles + ([(fig._suptitle, 1.0)] if fig._suptitle else []):
+        characters = int(share * NARROW_WIDTH * 72 / (0.55 * text.get_fontsize()))
+        pieces = re.split(r"(\$[^$]*\$)", text.get_text())
+        words = [piece.replace(" ", "\0") if i % 2 else piece for i, piece in enumerate(pieces)]
+        wrapped = textwrap.fill("".join(words), max(characters, 16), break_long_words=False, break_on_hyphens=False)
+        text.set_text(wrapped.replace("\0", " "))
     if not isinstance(fig.get_layout_engine(), ConstrainedLayoutEngine):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # tight_layout warns on figures it cannot fit
             fig.tight_layout()
+
+
+def _rows(fig) -> int:
+    """How many rows of panels the figure's grid has."""
+    specs = [ax.get_subplotspec() for ax in fig.axes if ax.get_subplotspec() is not None]
+    return max([spec.get_topmost_subplotspec().get_gridspec().nrows for spec in specs], default=1)
 
 
 def _restack(fig) -> int:
@@ -186,7 +199,7 @@ def _restack(fig) -> int:
         grid = spec.get_gridspec()
         if not isinstance(grid, GridSpecFromSubplotSpec):
             return column[spec.colspan.start]
-        inner = GridSpecFromSubplotSpec(
+        inner = GridSpecFromSubplotSpec(  # (matplotlib keeps the parent cell private)
             grid.nrows, grid.ncols, subplot_spec=moved(grid._subplot_spec),
             height_ratios=grid.get_height_ratios(), width_ratios=grid.get_width_ratios())
         rows, cols = spec.rowspan, spec.colspan
@@ -210,9 +223,9 @@ class Interactive:
         fig = self.plot(**values)
         return fig if fig is not None else plt.gcf()
 
-    def frame(self, **values) -> dict[str, str]:
+    def frame(self, **values) -> dict[str, Any]:
         """One point of the grid: its desktop and phone PNGs (data URIs), their sizes on the
-    page (CSS px) and its alt text."""
+        page (CSS px) and its alt text."""
         fig = self.figure(**values)
         try:
             settings = ", ".join(f"{c.description or name} = {_label(values[name])}"
@@ -226,7 +239,7 @@ class Interactive:
             plt.close(fig)  # so notebooks do not show it twice
         return frame
 
-    def frames(self) -> dict[str, dict[str, str]]:
+    def frames(self) -> dict[str, dict[str, Any]]:
         """Every point of the control grid, keyed by the comma-joined value indices."""
         frames = {}
         grids = [range(len(c.values)) for c in self.controls.values()]
