@@ -44,7 +44,7 @@ def open_page(browser, url, width=1280, mode="light"):
     page.on("console", lambda msg: msg.type == "error" and problems.append(f"console: {msg.text}"))
     page.on("response", lambda response: response.status >= 400
             and problems.append(f"HTTP {response.status}: {response.url}"))
-    page.goto(url, wait_until="networkidle")
+    page.goto(url, wait_until="networkidle", timeout=120_000)  # the machine may be loaded
     assert page.evaluate("document.documentElement.dataset.theme") == mode
     return page, problems
 

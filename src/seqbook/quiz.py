@@ -101,13 +101,13 @@ class RandomNumeric:
                 "tolerance": self.tolerance}
 
 
+Question = MultipleChoice | Numeric | RandomNumeric
+KINDS = {"choice": MultipleChoice, "number": Numeric, "random": RandomNumeric}
+
+
 def _spoken(text: str) -> str:
     """An aria-label for text with maths: typeset maths gives a screen reader nothing to read."""
     return f' aria-label="{html.escape(speech_text(text))}"' if "$" in text else ""
-
-
-Question = MultipleChoice | Numeric | RandomNumeric
-KINDS = {"choice": MultipleChoice, "number": Numeric, "random": RandomNumeric}
 
 
 @dataclass

@@ -157,8 +157,11 @@ def describe(fig) -> str:
 def narrow_layout(fig) -> None:
     """Re-lay out `fig` for a phone: a row of panels becomes a column, narrow, larger text."""
     width, height = fig.get_size_inches()
-    rows = _restack(fig) or _rows(fig)
-    fig.set_size_inches(NARROW_WIDTH, max(height * NARROW_WIDTH / width, min(height, rows * NARROW_PANEL_HEIGHT)))
+    stacked = _restack(fig)
+    if stacked:  # each panel gets (at most) its old height
+        fig.set_size_inches(NARROW_WIDTH, stacked * min(height, NARROW_PANEL_HEIGHT))
+    else:  # as tall as the old aspect ratio asks, or as its rows of panels need
+        fig.set_size_inches(NARROW_WIDTH, max(height * NARROW_WIDTH / width, min(height, _rows(fig) * NARROW_PANEL_HEIGHT)))
     for text in fig.findobj(Text):
         if text.get_text() and text.get_fontsize() < NARROW_MIN_FONT:
             text.set_fontsize(NARROW_MIN_FONT)

@@ -111,7 +111,7 @@ def write_downloads(app, exception):
     out = Path(app.outdir)
     (out / DIST).mkdir(exist_ok=True)
     notebooks = sorted(d for d in app.env.found_docs if is_notebook(Path(app.env.doc2path(d))))
-    chapters = [d for d in notebooks if not d.startswith("book/exam/")]
+    chapters = [d for d in notebooks if is_chapter(app, d)]
     with zipfile.ZipFile(out / DIST / NOTEBOOKS_ZIP, "w", zipfile.ZIP_DEFLATED) as archive:
         for docname in notebooks:
             notebook = jupytext.writes(jupytext.read(app.env.doc2path(docname), fmt="md:myst"), fmt="ipynb")
@@ -130,7 +130,12 @@ def write_downloads(app, exception):
 
 
 def build_wheel(repository: Path, into: Path) -> Path:
-    """The package as a wheel, built from a copy of its sources (the build leaves files behind)."""
+    """The package as a wheel, built from a copy of its sources (the build leaves files
+    behind); kept when it is newer than every source file."""
+    wheel = into / WHEEL
+    sources = [repository / "pyproject.toml", *(repository / "src").rglob("*.py")]
+    if wheel.is_file() and wheel.stat().st_mtime > max(f.stat().st_mtime for f in sources):
+        return wheel
     with tempfile.TemporaryDirectory() as tmp:
         for name in ("pyproject.toml", "README.md"):
             shutil.copy2(repository / name, tmp)
@@ -140,4 +145,4 @@ def build_wheel(repository: Path, into: Path) -> Path:
                                 "--wheel-dir", str(into), tmp], capture_output=True, text=True)
         if built.returncode:
             raise RuntimeError(f"building the seqbook wheel failed:\n{built.stdout}{built.stderr}")
-    return into / WHEEL
+    return wheel
