@@ -155,13 +155,16 @@ def test_folded_code_is_a_keyboard_toggle_in_both_modes(browser, small_books):
             summary = fold.locator("summary")
             assert summary.is_visible() and not fold.locator(".cell_input").is_visible()
             summary.focus()
+            screenshot(fold, f"site-folded-code-{mode}.png")
             page.keyboard.press("Enter")
             assert fold.locator(".cell_input").is_visible(), "Enter opens the folded code"
+            screenshot(fold, f"site-folded-code-{mode}-open.png")
             assert summary.inner_text().strip() == "Hide code cell source"
             page.emulate_media(media="print")
             assert not fold.is_visible(), "folded code and its toggle are left off paper"
             page.emulate_media(media="screen")
             violations = axe_violations(page)
+            summary.focus()
             page.keyboard.press("Enter")
             assert not fold.locator(".cell_input").is_visible(), "Enter folds it again"
             page.context.close()
