@@ -18,7 +18,8 @@ $(STAMP): pyproject.toml constraints.txt
 	@touch $@
 
 # JavaScript the site loads (MathJax, RequireJS, the ipywidgets HTML manager) comes from npm, pinned
-# in package-lock.json, and is copied into the build: the site never calls a CDN.
+# in package-lock.json, and is copied into the build: the site never calls a CDN. axe-core (a
+# devDependency) stays in node_modules: the accessibility tests inject it, the site never loads it.
 vendor: book/_static/vendor/.stamp
 book/_static/vendor/.stamp: package.json package-lock.json
 	npm ci --silent --no-audit --no-fund

@@ -1,16 +1,33 @@
-"""seqbook.quiz: escaped text, MathJax math, answer keys, validation."""
+"""seqbook.quiz: Markdown and MathJax maths, answer keys, hints, validation."""
 import html
 import json
 import re
 
 import pytest
 
-from seqbook.quiz import MultipleChoice, Numeric, Quiz, text_html
+from seqbook.quiz import FALLBACK_HINT, MultipleChoice, Numeric, Quiz
 
 
-def test_text_is_escaped_and_math_goes_to_mathjax():
-    assert text_html("a <b> & $x < y$") == r"a &lt;b&gt; &amp; \(x &lt; y\)"
-    assert text_html(r"costs \$5") == r"costs \$5"
+def test_questions_and_options_render_markdown_and_maths():
+    page = Quiz([MultipleChoice("Which is *bidirectional*?", ["`weight_ih`", "a <b>", "$x$"], 0)])._repr_html_()
+    assert "<legend>1. Which is <em>bidirectional</em>?</legend>" in page
+    assert "<span><code>weight_ih</code></span>" in page and "a &lt;b&gt;" in page
+    assert r"<span>\(x\)</span>" in page
+
+
+def test_options_with_maths_have_a_spoken_name():
+    page = Quiz([MultipleChoice("q", ["$h_{t-1}$", "plain text"], 0)])._repr_html_()
+    radios = re.findall(r"<input type=\"radio\"[^>]*>", page)
+    assert 'aria-label="h sub t-1"' in radios[0]
+    assert "aria-label" not in radios[1], "plain text labels the option itself"
+
+
+def test_hint_is_in_the_page_before_the_explanation():
+    page = Quiz([MultipleChoice("q", ["a", "b"], 1, "because *b*", hint="Think of $a$."),
+                 Numeric("n", 1.0)])._repr_html_()
+    hints = re.findall(r'<div class="seqbook-hint" hidden>(.*?)</div>', page)
+    assert hints == [r"<p>Think of \(a\).</p>", f"<p>{html.escape(FALLBACK_HINT)}</p>"]
+    assert '<div class="seqbook-explanation" hidden><p>because <em>b</em></p>' in page
 
 
 def test_quiz_html_carries_questions_and_answer_keys():
@@ -28,6 +45,8 @@ def test_from_dicts_matches_constructors():
     quiz = Quiz.from_dicts([{"kind": "choice", "question": "q", "options": ["x", "y"], "correct": 0},
                             {"kind": "number", "question": "n", "answer": 1.5}])
     assert quiz.questions == [MultipleChoice("q", ["x", "y"], 0), Numeric("n", 1.5)]
+    hinted = Quiz.from_dicts([{"kind": "number", "question": "n", "answer": 1.5, "hint": "h"}])
+    assert hinted.questions[0].hint == "h"
 
 
 @pytest.mark.parametrize("make, message", [

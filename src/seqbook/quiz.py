@@ -1,19 +1,24 @@
 """Self-check quizzes that work on the static website and in Jupyter.
 
 A `Quiz` renders as one self-contained block of HTML with a few lines of inline
-JavaScript: the reader picks an option or types a number, presses "Check", and sees
-whether it is right and why. Nothing is sent anywhere; the answers are in the page, as
-befits a self-check. Text is HTML-escaped except `$...$` math, which is passed to
-MathJax as `\\(...\\)`.
+JavaScript: the reader picks an option or types a number and presses "Check". A wrong
+answer shows the question's `hint` first (so that a second try still teaches something);
+the full `explanation` appears after a right answer or a second wrong one. Nothing is sent
+anywhere; the answers are in the page, as befits a self-check. Questions, options, hints
+and explanations are Markdown with `$...$` maths (`seqbook.markup`).
 """
 from __future__ import annotations
 
 import html
 import json
 import math
-import re
 import uuid
 from dataclasses import dataclass
+
+from seqbook.markup import block_html, inline_html, speech_text
+
+# Shown after a first wrong answer to a question that has no hint of its own.
+FALLBACK_HINT = "Not this one. Think it over and try again: the explanation comes after a right answer or a second try."
 
 
 @dataclass
@@ -24,6 +29,7 @@ class MultipleChoice:
     options: list[str]
     correct: int
     explanation: str = ""
+    hint: str = ""
 
     def __post_init__(self):
         if len(self.options) < 2:
@@ -34,8 +40,8 @@ class MultipleChoice:
 
     def answer_html(self, qid: str) -> str:
         return "".join(
-            f'<label class="seqbook-option"><input type="radio" name="{qid}" value="{i}"> '
-            f'{text_html(option)}</label>' for i, option in enumerate(self.options))
+            f'<label class="seqbook-option"><input type="radio" name="{qid}" value="{i}"{_spoken(option)}> '
+            f'<span>{inline_html(option)}</span></label>' for i, option in enumerate(self.options))
 
     def key(self) -> dict:
         return {"kind": "choice", "correct": self.correct}
@@ -49,6 +55,7 @@ class Numeric:
     answer: float
     tolerance: float = 1e-6
     explanation: str = ""
+    hint: str = ""
 
     def __post_init__(self):
         if not math.isfinite(self.answer):
@@ -78,6 +85,7 @@ class RandomNumeric:
     formula: str
     tolerance: float = 1e-6
     explanation: str = ""
+    hint: str = ""
 
     def __post_init__(self):
         if not self.tolerance >= 0:
@@ -97,12 +105,9 @@ Question = MultipleChoice | Numeric | RandomNumeric
 KINDS = {"choice": MultipleChoice, "number": Numeric, "random": RandomNumeric}
 
 
-def text_html(text: str) -> str:
-    """Escape `text` for HTML, turning `$...$` into MathJax's inline `\\(...\\)`."""
-    parts = re.split(r"(?<!\\)\$(.+?)(?<!\\)\$", text)
-    # re.split keeps the captured math at odd positions.
-    return "".join(html.escape(part) if i % 2 == 0 else rf"\({html.escape(part)}\)"
-                   for i, part in enumerate(parts))
+def _spoken(text: str) -> str:
+    """An aria-label for text with maths: typeset maths gives a screen reader nothing to read."""
+    return f' aria-label="{html.escape(speech_text(text))}"' if "$" in text else ""
 
 
 @dataclass
@@ -133,9 +138,10 @@ class Quiz:
             qid = f"{uid}-q{n}"
             blocks.append(
                 f'<fieldset class="seqbook-question" data-key="{html.escape(json.dumps(q.key()))}">'
-                f'<legend>{n}. {text_html(q.question)}</legend>{q.answer_html(qid)}'
+                f'<legend>{n}. {inline_html(q.question)}</legend>{q.answer_html(qid)}'
                 f'<div><button type="button">Check</button> <span class="seqbook-verdict" role="status"></span></div>'
-                f'<div class="seqbook-explanation" hidden>{text_html(q.explanation)}'
+                f'<div class="seqbook-hint" hidden>{block_html(q.hint or FALLBACK_HINT)}</div>'
+                f'<div class="seqbook-explanation" hidden>{block_html(q.explanation)}'
                 f'{" <span class=seqbook-expected></span>" if isinstance(q, RandomNumeric) else ""}'
                 f'</div></fieldset>')
         return (f'<div class="seqbook-quiz mathjax_process" id="{uid}">'
@@ -185,12 +191,17 @@ _CHECK_JS = """(function () {
     var expected = key.kind === "random" ? Number(q.dataset.answer) : key.answer;
     return Math.abs(Number(text) - expected) <= key.tolerance + 1e-9 * Math.abs(expected);
   }
+  // A first wrong answer shows the hint; a right one or a second wrong one the explanation.
   questions.forEach(function (q) {
+    var wrong = 0;
     q.querySelector("button").addEventListener("click", function () {
       var right = judge(q), verdict = q.querySelector(".seqbook-verdict");
+      if (right === false) wrong += 1;
       q.dataset.right = right === true ? "yes" : "no";
       verdict.textContent = right === null ? "Give an answer first." : right ? "Correct." : "Not quite.";
-      q.querySelector(".seqbook-explanation").hidden = right === null;
+      var explain = right === true || wrong >= 2;
+      q.querySelector(".seqbook-hint").hidden = right !== false || explain;
+      q.querySelector(".seqbook-explanation").hidden = !explain;
       var score = quiz.querySelectorAll('[data-right="yes"]').length;
       quiz.querySelector(".seqbook-score").textContent =
         score + " of " + questions.length + " answered correctly";

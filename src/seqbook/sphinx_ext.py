@@ -1,9 +1,12 @@
-"""Sphinx extension for the book: a downloadable .ipynb of every chapter, a clean page head.
+"""Sphinx extension for the book: how the website is built beyond Jupyter Book's defaults.
 
 Chapters are MyST Markdown notebooks. For each, jupytext writes the equivalent .ipynb
 (no outputs: "Run all" reproduces them) into `_sources/`, and the theme's download menu
-offers it. Scripts the theme stack adds twice (sphinx-thebe's config, which throws
-"already declared" in the browser) are kept once. The exam pages (`book/exam/`) are
+offers it; every chapter also offers the package and all notebooks (`seqbook.site.downloads`).
+Pages load only what they use and read well to assistive technology (`seqbook.site.pages`);
+widget frames are files (`seqbook.site.widget_files`). Scripts the theme stack adds twice
+(sphinx-thebe's config, which throws "already declared" in the browser) are kept once; the
+search page shows maths in its snippets as text, not TeX. The exam pages (`book/exam/`) are
 generated from `book/exam/questions.yml`, so they are rebuilt when it changes, and the
 finished site gets the files those pages offer: the flashcards (HTML, Anki) and the
 book's mock exams (notebook, HTML, answer sheet).
@@ -12,23 +15,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import jupytext
+from seqbook.site import downloads, pages, widget_files
 
 
 def offer_notebook_download(app, pagename, templatename, context, doctree):
-    if doctree is None:
-        return
-    source = Path(app.env.doc2path(pagename))
-    if source.suffix != ".md":
-        return
-    notebook = jupytext.read(source, fmt="md:myst")
-    if "kernelspec" not in notebook.metadata:
-        return  # plain Markdown page, not a notebook
-    target = Path(app.outdir) / "_sources" / f"{pagename}.ipynb"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    jupytext.write(notebook, target, fmt="ipynb")
-    # sphinx-book-theme (priority 501) turns this into a "download .ipynb" entry.
-    context["ipynb_source"] = f"{pagename}.ipynb"
+    # sphinx-book-theme (priority 501) turns this into a "download .ipynb" entry; the file
+    # itself is written when the build finishes (`downloads.write_downloads`).
+    if doctree is not None and downloads.is_notebook(Path(app.env.doc2path(pagename))):
+        context["ipynb_source"] = f"{pagename}.ipynb"
+
+
+def search_snippets_without_tex(app, pagename, templatename, context, doctree):
+    if pagename == "search":  # deferred: after the theme's search scripts, before the search runs
+        app.add_js_file("seqbook-search.js", loading_method="defer")
 
 
 def drop_duplicate_scripts(app, pagename, templatename, context, doctree):
@@ -74,6 +73,16 @@ def write_exam_files(app, exception):
 
 
 def setup(app):
+    app.add_node(downloads.RunBox)
+    app.add_directive("seqbook-install", downloads.InstallDirective)
+    app.connect("config-inited", pages.single_sidebar_toggle)
+    app.connect("doctree-resolved", pages.describe_images)
+    app.connect("doctree-resolved", widget_files.frames_to_files)
+    app.connect("doctree-resolved", downloads.add_run_box)
+    app.connect("html-page-context", search_snippets_without_tex)
+    app.connect("html-page-context", pages.accessible_body)
+    app.connect("html-page-context", pages.widget_manager_only_where_used, priority=900)
+    app.connect("build-finished", downloads.write_downloads)
     app.connect("source-read", exam_pages_depend_on_the_bank)
     app.connect("html-page-context", exam_pages_load_mathjax, priority=400)
     app.connect("build-finished", write_exam_files)
