@@ -378,14 +378,6 @@ def test_bert_embeddings_errors():
         bert.bert_embeddings(ids, None, {})
 
 
-@pytest.mark.parametrize("approximate", ["none", "tanh"])
-def test_gelu_matches_torch(approximate):
-    x = np.linspace(-8, 8, 101)
-    np.testing.assert_allclose(bert.gelu(x, approximate),
-                               F.gelu(torch.tensor(x), approximate=approximate).numpy(),
-                               rtol=0, atol=1e-14)
-
-
 @pytest.mark.parametrize("B,T,V,E", [(1, 1, 6, 1), (2, 7, 23, 8)])
 def test_mlm_head_matches_torch_with_tied_decoder(B, T, V, E):
     torch.manual_seed(V + E)

@@ -247,40 +247,6 @@ def test_init_gru_params(dtype):
         assert p.dtype == dtype and np.all(np.abs(p) <= k) and np.std(p) > 0.1 * k
 
 
-# --- parameter counts --------------------------------------------------------------------------
-
-def _count(module):
-    return sum(p.numel() for p in module.parameters())
-
-
-def test_param_counts_match_torch_over_random_sizes():
-    rng = np.random.default_rng(0)
-    for trial in range(40):
-        D, H = (int(v) for v in rng.integers(1, 12, size=2))
-        L = int(rng.integers(1, 4))
-        bidirectional, bias = bool(rng.integers(2)), bool(trial % 5)
-        P = int(rng.integers(0, H)) if trial % 3 == 0 else 0
-        kwargs = dict(num_layers=L, bidirectional=bidirectional, bias=bias)
-        assert gru.gru_param_count(D, H, **kwargs) == _count(torch.nn.GRU(D, H, **kwargs))
-        assert gru.rnn_param_count(D, H, **kwargs) == _count(torch.nn.RNN(D, H, **kwargs))
-        assert gru.rnn_param_count(D, H, **kwargs) == _count(
-            torch.nn.RNN(D, H, nonlinearity="relu", **kwargs))
-        assert gru.lstm_param_count(D, H, proj_size=P, **kwargs) == _count(
-            torch.nn.LSTM(D, H, proj_size=P, **kwargs)), (D, H, P, kwargs)
-
-
-def test_param_count_closed_forms():
-    D, H = 7, 5
-    for L in (1, 2, 3):
-        for K, bidirectional in ((1, False), (2, True)):
-            for gates, count in ((1, gru.rnn_param_count), (3, gru.gru_param_count),
-                                 (4, gru.lstm_param_count)):
-                closed = K * gates * H * ((D + H + 2) + (L - 1) * (K * H + H + 2))
-                assert count(D, H, L, bidirectional) == closed
-    # a GRU has 3/4 of an LSTM's parameters
-    assert 4 * gru.gru_param_count(10, 20, 2, True) == 3 * gru.lstm_param_count(10, 20, 2, True)
-
-
 # --- bad input --------------------------------------------------------------------------------
 
 def _args():
@@ -315,9 +281,6 @@ BAD_CALLS = {
     "dH must have the shape of H": lambda a: gru.gru_backward(a.dH[1:], a.cache),
     r"dh_T must have shape \(B, H\)": lambda a: gru.gru_backward(a.dH, a.cache, dh_T=a.dH),
     "formulation must be one of": lambda a: GRUConfig(formulation="keras"),
-    "num_layers must be a positive integer": lambda a: gru.gru_param_count(3, 4, num_layers=0),
-    r"proj_size must be an integer in \[0, hidden_size\)": lambda a: gru.lstm_param_count(
-        3, 4, proj_size=4),
 }
 
 

@@ -4,8 +4,7 @@ Conventions follow PyTorch: weights ``(out, in)``, two biases, RNN layout ``(T, 
 attention/Transformer layout ``(B, T, .)``; attention masks are True where a query may attend.
 
 Modules (import them by name, e.g. ``from seqbook.nn import lstm``): ``rnn`` (forward, BPTT,
-truncated BPTT, RTRL, Schmidhuber's hybrid), ``rnn_cost`` (their measured time and memory),
-``gradient_flow`` (Jacobians through time), ``lstm`` (with peepholes, no forget gate, focused and
+truncated BPTT, RTRL, Schmidhuber's hybrid), ``gradient_flow`` (Jacobians through time), ``lstm`` (with peepholes, no forget gate, focused and
 lightweight variants, gate-bias sequences), ``convlstm`` (Shi et al. 2015), ``mdlstm`` (a 2-D
 multidimensional LSTM scan), ``gru`` (and parameter counts),
 ``layers`` (stacked and bidirectional RNN/GRU/LSTM as in torch),
