@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from seqbook.nn import gru, layers, lstm, rnn
+from seqbook.torch_reference import numpy_state
 
 CELLS = {
     # name: (torch module, numpy forward, numpy backward, number of state arrays)
@@ -16,10 +17,6 @@ CELLS = {
     "lstm": (torch.nn.LSTM, lstm.lstm_forward, lstm.lstm_backward, 2),
 }
 SHAPES = [(1, 1, 1, 1), (5, 3, 4, 6), (4, 2, 3, 2)]  # T, B, D, H
-
-
-def numpy_state(module):
-    return {k: v.detach().numpy().copy() for k, v in module.state_dict().items()}
 
 
 def make(cell, T, B, D, H, num_layers, bidirectional, batch_first, seed):

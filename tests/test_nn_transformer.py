@@ -9,14 +9,11 @@ import torch
 
 from seqbook.nn import transformer as tf
 from seqbook.nn.attention import causal_mask
+from seqbook.torch_reference import numpy_state
 
 
 def t(a):
     return torch.tensor(a)
-
-
-def numpy_state(module):
-    return {k: v.detach().numpy().copy() for k, v in module.state_dict().items()}
 
 
 def randomise(module, seed):
