@@ -25,14 +25,8 @@ def random_inputs(T, B, D, H, seed, dtype=np.float64):
             for shape in [(T, B, D), (B, H), (B, H), (T, B, H), (B, H), (B, H)]]
 
 
-def assert_grads_close(grads, expected, atol, rtol=0):
-    assert set(grads) == set(expected)
-    for name, value in expected.items():
-        np.testing.assert_allclose(grads[name], value, rtol=rtol, atol=atol, err_msg=name)
-
-
 @pytest.mark.parametrize("T,B,D,H", SHAPES)
-def test_cell_forward_and_backward_match_torch_lstm_cell(T, B, D, H):
+def test_cell_forward_and_backward_match_torch_lstm_cell(T, B, D, H, assert_grads_close):
     torch.manual_seed(B * 10 + H)
     params = numpy_state(torch.nn.LSTMCell(D, H).double())
     X, h_prev, c_prev, _, dh, dc = random_inputs(T, B, D, H, seed=D + H)
@@ -49,7 +43,7 @@ def test_cell_forward_and_backward_match_torch_lstm_cell(T, B, D, H):
 
 @pytest.mark.parametrize("with_final_state_loss", [False, True])
 @pytest.mark.parametrize("T,B,D,H", SHAPES)
-def test_forward_and_bptt_match_torch_lstm(T, B, D, H, with_final_state_loss):
+def test_forward_and_bptt_match_torch_lstm(T, B, D, H, with_final_state_loss, assert_grads_close):
     torch.manual_seed(T * 100 + H)
     params = numpy_state(torch.nn.LSTM(D, H).double(), "_l0")
     X, h0, c0, dH, dh_T, dc_T = random_inputs(T, B, D, H, seed=T + B + D + H)
@@ -66,7 +60,7 @@ def test_forward_and_bptt_match_torch_lstm(T, B, D, H, with_final_state_loss):
     assert_grads_close(grads, expected, atol=1e-10)
 
 
-def test_float32_stays_float32_and_matches_torch():
+def test_float32_stays_float32_and_matches_torch(assert_grads_close):
     T, B, D, H = 6, 3, 4, 5
     torch.manual_seed(0)
     params = numpy_state(torch.nn.LSTM(D, H), "_l0")  # float32
