@@ -26,6 +26,7 @@ import torch
 from threadpoolctl import threadpool_info, threadpool_limits
 
 from seqbook.nn import attention, lstm
+from seqbook.torch_reference import numpy_state
 
 
 def median_time(fn, repeats: int, warmup: int = 2) -> float:
@@ -43,8 +44,7 @@ def bench_lstm(repeats: int):
     T, B, D, H = 100, 32, 128, 128
     torch.manual_seed(0)
     module = torch.nn.LSTM(D, H)  # float32
-    params = {k.removesuffix("_l0"): v.detach().numpy().copy()
-              for k, v in module.state_dict().items()}
+    params = numpy_state(module, "_l0")
     rng = np.random.default_rng(0)
     X = rng.standard_normal((T, B, D)).astype(np.float32)
     dH = rng.standard_normal((T, B, H)).astype(np.float32)
@@ -70,7 +70,7 @@ def bench_mha(repeats: int):
     B, T, E, h = 8, 256, 256, 8
     torch.manual_seed(0)
     module = torch.nn.MultiheadAttention(E, h, batch_first=True).eval()  # float32
-    params = {k: v.detach().numpy().copy() for k, v in module.state_dict().items()}
+    params = numpy_state(module)
     x = np.random.default_rng(0).standard_normal((B, T, E)).astype(np.float32)
     xt = torch.tensor(x)
 

@@ -43,6 +43,19 @@ def repo_root() -> Path:
 
 
 @pytest.fixture(scope="session")
+def assert_grads_close():
+    """Compare a dict of gradients with the reference's (seqbook.torch_reference): the same
+    names, every array close."""
+    import numpy as np  # here: numpy must not load before the thread limits above are set
+
+    def check(grads, expected, atol, rtol=0.0):
+        assert set(grads) == set(expected)
+        for name, value in expected.items():
+            np.testing.assert_allclose(grads[name], value, rtol=rtol, atol=atol, err_msg=name)
+    return check
+
+
+@pytest.fixture(scope="session")
 def built_book(tmp_path_factory) -> Path:
     """Build the website exactly as `make book` does and return `_build/html`.
 

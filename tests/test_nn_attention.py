@@ -3,40 +3,22 @@ nn.MultiheadAttention (state_dict copied in), and for the score functions torch 
 module for (Bahdanau, Luong, local, self-attentive, key-value) the paper's equations
 written out in torch, one query and one key at a time."""
 import math
-import warnings
 
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 
+from seqbook import torch_reference
 from seqbook.nn import attention as att
+from seqbook.torch_reference import numpy_state
 
 
 def t(a):
     return torch.tensor(a)
 
 
-# --- softmax and causal_mask -------------------------------------------------------------------
-
-@pytest.mark.parametrize("dtype,tol", [(np.float64, 1e-15), (np.float32, 1e-6)])
-def test_softmax_matches_torch_and_is_stable(dtype, tol):
-    rng = np.random.default_rng(0)
-    for shape, axis in [((1,), -1), ((3, 4), -1), ((3, 4), 0), ((2, 3, 5), 1), ((2, 1, 1), -1)]:
-        x = (10 * rng.standard_normal(shape)).astype(dtype)
-        y = att.softmax(x, axis=axis)
-        assert y.dtype == dtype
-        np.testing.assert_allclose(y, torch.softmax(t(x), dim=axis).numpy(), rtol=tol, atol=tol)
-    x = np.array([[1e4, 0, -1e4], [-1e4, -1e4, -1e4], [-np.inf, 0, 1]], dtype)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        y = att.softmax(x)
-        y_masked = att.softmax(np.full((2, 3), -np.inf, dtype))
-    np.testing.assert_allclose(y, torch.softmax(t(x), -1).numpy(), rtol=tol, atol=1e-300)
-    # a row with no allowed entry: zeros, where torch gives NaN
-    assert np.all(y_masked == 0)
-    assert torch.softmax(t(np.full(3, -np.inf)), -1).isnan().all()
-
+# --- causal_mask -------------------------------------------------------------------
 
 def test_causal_mask_is_torch_is_causal():
     np.testing.assert_array_equal(att.causal_mask(1), [[True]])
@@ -356,10 +338,6 @@ def test_key_value_attention_matches_the_loop(B, T, k, A, L):
 
 # --- multi-head attention ----------------------------------------------------------------------
 
-def numpy_state(module):
-    return {k: v.detach().numpy().copy() for k, v in module.state_dict().items()}
-
-
 def make_mha(E, h, seed, dtype=torch.float64):
     torch.manual_seed(seed)
     module = torch.nn.MultiheadAttention(E, h, batch_first=True).to(dtype)
@@ -378,8 +356,7 @@ MHA_SHAPES = [  # B, Tq, Tk, E, h
 @pytest.mark.parametrize("self_attention", [False, True])
 @pytest.mark.parametrize("B,Tq,Tk,E,h", MHA_SHAPES)
 def test_multi_head_attention_matches_torch(B, Tq, Tk, E, h, self_attention):
-    module = make_mha(E, h, seed=B * 100 + Tq * 10 + E)
-    params = numpy_state(module)
+    params = numpy_state(make_mha(E, h, seed=B * 100 + Tq * 10 + E))
     rng = np.random.default_rng(B + Tq + Tk + E + h)
     query = rng.standard_normal((B, Tq, E))
     if self_attention:
@@ -387,44 +364,33 @@ def test_multi_head_attention_matches_torch(B, Tq, Tk, E, h, self_attention):
         Tk = Tq
     else:
         key, value = rng.standard_normal((B, Tk, E)), rng.standard_normal((B, Tk, E))
-    masks = {"none": (None, {}),
-             "causal": (att.causal_mask(max(Tq, Tk))[:Tq, :Tk], None),
-             "float": (rng.standard_normal((Tq, Tk)), None)}
-    for name, (mask, _) in masks.items():
+    masks = {"none": None, "causal": att.causal_mask(max(Tq, Tk))[:Tq, :Tk],
+             "float": rng.standard_normal((Tq, Tk))}
+    for name, mask in masks.items():
         out, weights = att.multi_head_attention(query, key, value, params, h, mask)
-        qt = t(query)
-        kt, vt = (qt, qt) if self_attention else (t(key), t(value))
-        torch_mask = None if mask is None else (~t(mask) if mask.dtype == bool else t(mask))
-        with torch.no_grad():
-            ref_out, ref_w = module(qt, kt, vt, attn_mask=torch_mask, average_attn_weights=False)
+        ref_out, ref_w = torch_reference.multi_head_attention(query, key, value, params, h, mask)
         assert out.shape == (B, Tq, E) and weights.shape == (B, h, Tq, Tk)
-        np.testing.assert_allclose(out, ref_out.numpy(), rtol=0, atol=1e-10, err_msg=name)
-        np.testing.assert_allclose(weights, ref_w.numpy(), rtol=0, atol=1e-10, err_msg=name)
+        np.testing.assert_allclose(out, ref_out, rtol=0, atol=1e-10, err_msg=name)
+        np.testing.assert_allclose(weights, ref_w, rtol=0, atol=1e-10, err_msg=name)
 
 
 def test_multi_head_attention_key_padding_and_fully_masked_rows():
     B, Tq, Tk, E, h = 3, 4, 5, 6, 2
-    module = make_mha(E, h, seed=1)
-    params = numpy_state(module)
+    params = numpy_state(make_mha(E, h, seed=1))
     rng = np.random.default_rng(1)
     query, key, value = (rng.standard_normal((B, T, E)) for T in (Tq, Tk, Tk))
     padding = np.zeros((B, Tk), bool)  # torch's key_padding_mask: True = padding
     padding[1, 3:] = True
     padding[2, :] = True  # sequence 2 is all padding: every query of it attends to nothing
-    out, weights = att.multi_head_attention(query, key, value, params, h,
-                                            mask=~padding[:, None, None, :])
-    with torch.no_grad():
-        ref_out, ref_w = module(t(query), t(key), t(value), key_padding_mask=t(padding),
-                                average_attn_weights=False)
-    ref_out, ref_w = ref_out.numpy(), ref_w.numpy()
-    np.testing.assert_allclose(out[:2], ref_out[:2], rtol=0, atol=1e-10)
-    np.testing.assert_allclose(weights[:2], ref_w[:2], rtol=0, atol=1e-10)
+    mask = ~padding[:, None, None, :]
+    out, weights = att.multi_head_attention(query, key, value, params, h, mask)
+    ref_out, ref_w = torch_reference.multi_head_attention(query, key, value, params, h, mask)
+    np.testing.assert_allclose(out, ref_out, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(weights, ref_w, rtol=0, atol=1e-10)
     assert np.all(weights[1, ..., 3:] == 0)
-    # torch gives NaN where no key is allowed; we give zero weights, so out = out_proj.bias
-    assert np.isnan(ref_out[2]).all() and np.isnan(ref_w[2]).all()
+    # no key allowed: zero weights, so the output is out_proj.bias (torch itself gives NaN)
     assert np.all(weights[2] == 0)
-    np.testing.assert_allclose(out[2], np.broadcast_to(params["out_proj.bias"], (Tq, E)),
-                               rtol=0, atol=0)
+    np.testing.assert_array_equal(out[2], np.broadcast_to(params["out_proj.bias"], (Tq, E)))
 
 
 @pytest.mark.parametrize("B,h", [(3, 2), (2, 2), (1, 4)])
@@ -432,31 +398,24 @@ def test_multi_head_attention_per_sequence_mask(B, h):
     """A (B, Tq, Tk) mask (the assignment's API) is one mask per sequence, shared by the heads;
     also when B equals h, where broadcasting it against (B, h, Tq, Tk) would silently mix them."""
     Tq, Tk, E = 3, 4, 8
-    module = make_mha(E, h, seed=3)
-    params = numpy_state(module)
+    params = numpy_state(make_mha(E, h, seed=3))
     rng = np.random.default_rng(3)
     query, key = rng.standard_normal((B, Tq, E)), rng.standard_normal((B, Tk, E))
     mask = rng.random((B, Tq, Tk)) < 0.7
-    mask[:, :, 0] = True  # every query may attend to something: torch gives no NaN
     out, weights = att.multi_head_attention(query, key, key, params, h, mask)
-    with torch.no_grad():  # torch wants a 3-D mask per (sequence, head) pair
-        ref_out, ref_w = module(t(query), t(key), t(key), attn_mask=t(~mask).repeat_interleave(h, 0),
-                                average_attn_weights=False)
-    np.testing.assert_allclose(out, ref_out.numpy(), rtol=0, atol=1e-10)
-    np.testing.assert_allclose(weights, ref_w.numpy(), rtol=0, atol=1e-10)
+    ref_out, ref_w = torch_reference.multi_head_attention(query, key, key, params, h, mask)
+    np.testing.assert_allclose(out, ref_out, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(weights, ref_w, rtol=0, atol=1e-10)
 
 
 def test_multi_head_attention_float32():
-    module = make_mha(16, 4, seed=2, dtype=torch.float32)
-    params = numpy_state(module)
+    params = numpy_state(make_mha(16, 4, seed=2, dtype=torch.float32))
     x = np.random.default_rng(2).standard_normal((2, 9, 16)).astype(np.float32)
     out, weights = att.multi_head_attention(x, x, x, params, 4, att.causal_mask(9))
-    with torch.no_grad():
-        ref_out, ref_w = module(t(x), t(x), t(x), attn_mask=~t(att.causal_mask(9)),
-                                average_attn_weights=False)
+    ref_out, ref_w = torch_reference.multi_head_attention(x, x, x, params, 4, att.causal_mask(9))
     assert out.dtype == weights.dtype == np.float32
-    np.testing.assert_allclose(out, ref_out.numpy(), rtol=1e-5, atol=1e-5)
-    np.testing.assert_allclose(weights, ref_w.numpy(), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(out, ref_out, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(weights, ref_w, rtol=1e-5, atol=1e-5)
 
 
 # --- bad input -------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import torch.nn.functional as F
 
 from seqbook.nn import bert
 from seqbook.nn.bert import CLS, MASK, PAD, SEP, UNK
+from seqbook.torch_reference import numpy_state
 
 
 def within_5_se(count, n, p):
@@ -397,10 +398,6 @@ def test_nsp_loss_matches_torch_cross_entropy(B):
 
 # ------------------------------------------------------------------ embeddings and heads
 
-def numpy_state(module, prefix=""):
-    return {prefix + k: v.detach().numpy().copy() for k, v in module.state_dict().items()}
-
-
 class TorchBertEmbeddings(torch.nn.Module):
     """The same computation as HuggingFace's BertEmbeddings in eval mode, written with
     torch modules (transformers is not a dependency)."""
@@ -468,14 +465,6 @@ def test_bert_embeddings_errors():
         bert.bert_embeddings(ids, None, {})
 
 
-@pytest.mark.parametrize("approximate", ["none", "tanh"])
-def test_gelu_matches_torch(approximate):
-    x = np.linspace(-8, 8, 101)
-    np.testing.assert_allclose(bert.gelu(x, approximate),
-                               F.gelu(torch.tensor(x), approximate=approximate).numpy(),
-                               rtol=0, atol=1e-14)
-
-
 @pytest.mark.parametrize("B,T,V,E", [(1, 1, 6, 1), (2, 7, 23, 8)])
 def test_mlm_head_matches_torch_with_tied_decoder(B, T, V, E):
     torch.manual_seed(V + E)
@@ -487,7 +476,7 @@ def test_mlm_head_matches_torch_with_tied_decoder(B, T, V, E):
     with torch.no_grad():
         norm.weight.normal_()
         norm.bias.normal_()
-    params = {**numpy_state(dense, "transform.dense."), **numpy_state(norm, "transform.LayerNorm."),
+    params = {**numpy_state(dense, prefix="transform.dense."), **numpy_state(norm, prefix="transform.LayerNorm."),
               "bias": decoder.bias.detach().numpy().copy()}
     hidden = np.random.default_rng(B).standard_normal((B, T, E))
     logits = bert.mlm_head(hidden, params, word.weight.detach().numpy())
@@ -504,7 +493,7 @@ def test_nsp_head_and_loss_match_torch(B, T, E):
     torch.manual_seed(B * E)
     pooler = torch.nn.Linear(E, E).double()
     seq_rel = torch.nn.Linear(E, 2).double()
-    params = {**numpy_state(pooler, "pooler.dense."), **numpy_state(seq_rel, "seq_relationship.")}
+    params = {**numpy_state(pooler, prefix="pooler.dense."), **numpy_state(seq_rel, prefix="seq_relationship.")}
     hidden = np.random.default_rng(E).standard_normal((B, T, E))
     logits = bert.nsp_head(hidden, params)
     ref = seq_rel(torch.tanh(pooler(torch.tensor(hidden)[:, 0])))

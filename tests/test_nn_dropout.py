@@ -10,6 +10,7 @@ import torch
 from seqbook.nn import dropout as dr
 from seqbook.nn import lstm, rnn
 from seqbook.nn.dropout import RNNDropoutConfig
+from seqbook.torch_reference import numpy_state
 
 SHAPES = [(1, 1, 1, 1), (5, 3, 4, 6), (12, 2, 3, 8), (4, 1, 7, 2), (3, 4, 2, 1)]  # T, B, D, H
 
@@ -190,7 +191,7 @@ def test_rnn_under_each_scheme_matches_a_torch_loop_with_the_same_masks(T, B, D,
                                                                         training):
     torch.manual_seed(T + H)
     module = torch.nn.RNN(D, H).double()
-    params = {k.removesuffix("_l0"): v.detach().numpy() for k, v in module.state_dict().items()}
+    params = numpy_state(module, "_l0")
     X, h0, _ = random_inputs(T, B, D, H, seed=B + D)
     config = dr.rnn_dropout_config(scheme, 0.4)
 
@@ -248,7 +249,7 @@ def test_float32_rnn_stays_float32_and_matches_torch():
     T, B, D, H = 7, 3, 4, 5
     torch.manual_seed(0)
     module = torch.nn.RNN(D, H)  # float32
-    params = {k.removesuffix("_l0"): v.detach().numpy() for k, v in module.state_dict().items()}
+    params = numpy_state(module, "_l0")
     X, h0, _ = random_inputs(T, B, D, H, seed=1, dtype=np.float32)
     for scheme in dr.SCHEMES:
         config = dr.rnn_dropout_config(scheme, 0.3)
@@ -282,7 +283,7 @@ def test_variational_keeps_more_signal_over_long_sequences_than_naive_dropout():
 def test_lstm_zoneout_zero_is_torch_lstm_and_one_keeps_the_initial_state(T, B, D, H):
     torch.manual_seed(T * 10 + H)
     module = torch.nn.LSTM(D, H).double()
-    params = {k.removesuffix("_l0"): v.detach().numpy() for k, v in module.state_dict().items()}
+    params = numpy_state(module, "_l0")
     X, h0, c0 = random_inputs(T, B, D, H, seed=D)
     with torch.no_grad():
         out, (h_n, c_n) = module(torch.tensor(X), (torch.tensor(h0[None]), torch.tensor(c0[None])))
@@ -301,7 +302,7 @@ def test_lstm_zoneout_matches_torch_lstm_cell_loop_with_the_same_masks(training)
     T, B, D, H, z_h, z_c = 8, 3, 4, 5, 0.3, 0.6
     torch.manual_seed(2)
     cell = torch.nn.LSTMCell(D, H).double()
-    params = {k: v.detach().numpy() for k, v in cell.state_dict().items()}
+    params = numpy_state(cell)
     X, h0, c0 = random_inputs(T, B, D, H, seed=2)
     Hs, (h_T, c_T), masks = dr.lstm_zoneout_forward(X, h0, c0, params, z_h, z_c,
                                                     np.random.default_rng(2), training)

@@ -9,17 +9,13 @@ import numpy as np
 import pytest
 import torch
 
+from seqbook import torch_reference
 from seqbook.nn import gru
 from seqbook.nn.gru import GRUConfig
+from seqbook.torch_reference import numpy_state
 
 SHAPES = [(1, 1, 1, 1), (5, 3, 4, 6), (17, 2, 3, 8), (4, 1, 7, 2), (3, 4, 2, 1)]  # T, B, D, H
 FORMULATIONS = [GRUConfig(), GRUConfig(formulation="cho")]
-
-
-def numpy_state(module, suffix=""):
-    """The module's runtime state_dict as numpy arrays, with ``suffix`` dropped from names."""
-    return {k.removesuffix(suffix): v.detach().numpy().copy()
-            for k, v in module.state_dict().items()}
 
 
 def random_inputs(T, B, D, H, seed, dtype=np.float64):
@@ -29,81 +25,51 @@ def random_inputs(T, B, D, H, seed, dtype=np.float64):
 
 
 @pytest.mark.parametrize("T,B,D,H", SHAPES)
-def test_cell_forward_and_backward_match_torch_gru_cell(T, B, D, H):
+def test_cell_forward_and_backward_match_torch_gru_cell(T, B, D, H, assert_grads_close):
     torch.manual_seed(B * 10 + H)
-    module = torch.nn.GRUCell(D, H).double()
-    params = numpy_state(module)
+    params = numpy_state(torch.nn.GRUCell(D, H).double())
     X, h_prev, _, dh = random_inputs(T, B, D, H, seed=D + H)
     x = X[0]
 
     h, cache = gru.gru_cell_forward(x, h_prev, params)
     grads = gru.gru_cell_backward(dh, cache)
+    h_ref, expected = torch_reference.gru_cell_gradients(x, h_prev, params, dh)
 
-    xt, ht = (torch.tensor(a, requires_grad=True) for a in (x, h_prev))
-    h_ref = module(xt, ht)
-    (h_ref * torch.tensor(dh)).sum().backward()
-
-    np.testing.assert_allclose(h, h_ref.detach().numpy(), rtol=0, atol=1e-12)
-    for name, tensor in (("x", xt), ("h_prev", ht)):
-        np.testing.assert_allclose(grads[name], tensor.grad.numpy(), rtol=0, atol=1e-10,
-                                   err_msg=name)
-    for name in gru.PARAM_NAMES:
-        np.testing.assert_allclose(grads[name], getattr(module, name).grad.numpy(),
-                                   rtol=0, atol=1e-10, err_msg=name)
+    np.testing.assert_allclose(h, h_ref, rtol=0, atol=1e-12)
+    assert_grads_close(grads, expected, atol=1e-10)
 
 
 @pytest.mark.parametrize("with_final_state_loss", [False, True])
 @pytest.mark.parametrize("T,B,D,H", SHAPES)
-def test_forward_and_bptt_match_torch_gru(T, B, D, H, with_final_state_loss):
+def test_forward_and_bptt_match_torch_gru(T, B, D, H, with_final_state_loss, assert_grads_close):
     torch.manual_seed(T * 100 + H)
-    module = torch.nn.GRU(D, H).double()
-    params = numpy_state(module, "_l0")
+    params = numpy_state(torch.nn.GRU(D, H).double(), "_l0")
     X, h0, dH, dh_T = random_inputs(T, B, D, H, seed=T + B + D + H)
     if not with_final_state_loss:
         dh_T = None
 
     Hs, cache = gru.gru_forward(X, h0, params)
     grads = gru.gru_backward(dH, cache, dh_T)
+    H_ref, expected = torch_reference.gru_gradients(X, h0, params, dH, dh_T)
 
-    Xt, h0t = (torch.tensor(a, requires_grad=True) for a in (X, h0[None]))
-    out, h_Tt = module(Xt, h0t)
-    loss = (out * torch.tensor(dH)).sum()
-    if with_final_state_loss:
-        loss = loss + (h_Tt[0] * torch.tensor(dh_T)).sum()
-    loss.backward()
-
-    np.testing.assert_allclose(Hs, out.detach().numpy(), rtol=0, atol=1e-10)
-    np.testing.assert_allclose(Hs[-1], h_Tt[0].detach().numpy(), rtol=0, atol=1e-10)
-    np.testing.assert_allclose(grads["X"], Xt.grad.numpy(), rtol=0, atol=1e-10)
-    np.testing.assert_allclose(grads["h0"], h0t.grad[0].numpy(), rtol=0, atol=1e-10)
-    for name in gru.PARAM_NAMES:
-        expected = getattr(module, name + "_l0").grad.numpy()
-        np.testing.assert_allclose(grads[name], expected, rtol=0, atol=1e-10, err_msg=name)
-    assert set(grads) == {"X", "h0", *gru.PARAM_NAMES}
+    np.testing.assert_allclose(Hs, H_ref, rtol=0, atol=1e-10)
+    assert_grads_close(grads, expected, atol=1e-10)
 
 
-def test_float32_stays_float32_and_matches_torch():
+def test_float32_stays_float32_and_matches_torch(assert_grads_close):
     T, B, D, H = 6, 3, 4, 5
     torch.manual_seed(0)
-    module = torch.nn.GRU(D, H)  # float32
-    params = numpy_state(module, "_l0")
+    params = numpy_state(torch.nn.GRU(D, H), "_l0")  # float32
     X, h0, dH, dh_T = random_inputs(T, B, D, H, seed=1, dtype=np.float32)
 
     Hs, cache = gru.gru_forward(X, h0, params)
     grads = gru.gru_backward(dH, cache, dh_T)
-
-    Xt, h0t = (torch.tensor(a, requires_grad=True) for a in (X, h0[None]))
-    out, h_Tt = module(Xt, h0t)
-    ((out * torch.tensor(dH)).sum() + (h_Tt[0] * torch.tensor(dh_T)).sum()).backward()
+    H_ref, expected = torch_reference.gru_gradients(X, h0, params, dH, dh_T)
 
     assert Hs.dtype == np.float32
     assert {name: g.dtype for name, g in grads.items()} == dict.fromkeys(grads, np.float32)
-    np.testing.assert_allclose(Hs, out.detach().numpy(), rtol=1e-5, atol=1e-5)
-    np.testing.assert_allclose(grads["X"], Xt.grad.numpy(), rtol=1e-5, atol=1e-5)
-    np.testing.assert_allclose(grads["h0"], h0t.grad[0].numpy(), rtol=1e-5, atol=1e-5)
-    for name in gru.PARAM_NAMES:
-        expected = getattr(module, name + "_l0").grad.numpy()
-        np.testing.assert_allclose(grads[name], expected, rtol=1e-5, atol=1e-5, err_msg=name)
+    np.testing.assert_allclose(Hs, H_ref, rtol=1e-5, atol=1e-5)
+    assert_grads_close(grads, expected, rtol=1e-5, atol=1e-5)
 
 
 # --- the Cho et al. (2014) formulation: an explicit torch loop as the reference --------------
@@ -247,40 +213,6 @@ def test_init_gru_params(dtype):
         assert p.dtype == dtype and np.all(np.abs(p) <= k) and np.std(p) > 0.1 * k
 
 
-# --- parameter counts --------------------------------------------------------------------------
-
-def _count(module):
-    return sum(p.numel() for p in module.parameters())
-
-
-def test_param_counts_match_torch_over_random_sizes():
-    rng = np.random.default_rng(0)
-    for trial in range(40):
-        D, H = (int(v) for v in rng.integers(1, 12, size=2))
-        L = int(rng.integers(1, 4))
-        bidirectional, bias = bool(rng.integers(2)), bool(trial % 5)
-        P = int(rng.integers(0, H)) if trial % 3 == 0 else 0
-        kwargs = dict(num_layers=L, bidirectional=bidirectional, bias=bias)
-        assert gru.gru_param_count(D, H, **kwargs) == _count(torch.nn.GRU(D, H, **kwargs))
-        assert gru.rnn_param_count(D, H, **kwargs) == _count(torch.nn.RNN(D, H, **kwargs))
-        assert gru.rnn_param_count(D, H, **kwargs) == _count(
-            torch.nn.RNN(D, H, nonlinearity="relu", **kwargs))
-        assert gru.lstm_param_count(D, H, proj_size=P, **kwargs) == _count(
-            torch.nn.LSTM(D, H, proj_size=P, **kwargs)), (D, H, P, kwargs)
-
-
-def test_param_count_closed_forms():
-    D, H = 7, 5
-    for L in (1, 2, 3):
-        for K, bidirectional in ((1, False), (2, True)):
-            for gates, count in ((1, gru.rnn_param_count), (3, gru.gru_param_count),
-                                 (4, gru.lstm_param_count)):
-                closed = K * gates * H * ((D + H + 2) + (L - 1) * (K * H + H + 2))
-                assert count(D, H, L, bidirectional) == closed
-    # a GRU has 3/4 of an LSTM's parameters
-    assert 4 * gru.gru_param_count(10, 20, 2, True) == 3 * gru.lstm_param_count(10, 20, 2, True)
-
-
 # --- bad input --------------------------------------------------------------------------------
 
 def _args():
@@ -315,9 +247,6 @@ BAD_CALLS = {
     "dH must have the shape of H": lambda a: gru.gru_backward(a.dH[1:], a.cache),
     r"dh_T must have shape \(B, H\)": lambda a: gru.gru_backward(a.dH, a.cache, dh_T=a.dH),
     "formulation must be one of": lambda a: GRUConfig(formulation="keras"),
-    "num_layers must be a positive integer": lambda a: gru.gru_param_count(3, 4, num_layers=0),
-    r"proj_size must be an integer in \[0, hidden_size\)": lambda a: gru.lstm_param_count(
-        3, 4, proj_size=4),
 }
 
 

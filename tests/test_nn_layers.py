@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from seqbook.nn import gru, layers, lstm, rnn
+from seqbook.torch_reference import numpy_state
 
 CELLS = {
     # name: (torch module, numpy forward, numpy backward, number of state arrays)
@@ -16,10 +17,6 @@ CELLS = {
     "lstm": (torch.nn.LSTM, lstm.lstm_forward, lstm.lstm_backward, 2),
 }
 SHAPES = [(1, 1, 1, 1), (5, 3, 4, 6), (4, 2, 3, 2)]  # T, B, D, H
-
-
-def numpy_state(module):
-    return {k: v.detach().numpy().copy() for k, v in module.state_dict().items()}
 
 
 def make(cell, T, B, D, H, num_layers, bidirectional, batch_first, seed):
@@ -209,3 +206,44 @@ def test_bad_input_raises_naming_the_argument():
         layers.stacked_backward(lstm.lstm_backward, out, h_n[0], cache)
     with pytest.raises(ValueError, match="dc_n must have shape"):
         layers.stacked_backward(lstm.lstm_backward, out, (h_n[0], h_n[1][:1]), cache)
+
+
+# --- parameter counts --------------------------------------------------------------------------
+
+def _count(module):
+    return sum(p.numel() for p in module.parameters())
+
+
+def test_param_counts_match_torch_over_random_sizes():
+    rng = np.random.default_rng(0)
+    for trial in range(40):
+        D, H = (int(v) for v in rng.integers(1, 12, size=2))
+        L = int(rng.integers(1, 4))
+        bidirectional, bias = bool(rng.integers(2)), bool(trial % 5)
+        P = int(rng.integers(0, H)) if trial % 3 == 0 else 0
+        kwargs = dict(num_layers=L, bidirectional=bidirectional, bias=bias)
+        assert gru.gru_param_count(D, H, **kwargs) == _count(torch.nn.GRU(D, H, **kwargs))
+        assert rnn.rnn_param_count(D, H, **kwargs) == _count(torch.nn.RNN(D, H, **kwargs))
+        assert rnn.rnn_param_count(D, H, **kwargs) == _count(
+            torch.nn.RNN(D, H, nonlinearity="relu", **kwargs))
+        assert lstm.lstm_param_count(D, H, proj_size=P, **kwargs) == _count(
+            torch.nn.LSTM(D, H, proj_size=P, **kwargs)), (D, H, P, kwargs)
+
+
+def test_param_count_closed_forms():
+    D, H = 7, 5
+    for L in (1, 2, 3):
+        for K, bidirectional in ((1, False), (2, True)):
+            for gates, count in ((1, rnn.rnn_param_count), (3, gru.gru_param_count),
+                                 (4, lstm.lstm_param_count)):
+                closed = K * gates * H * ((D + H + 2) + (L - 1) * (K * H + H + 2))
+                assert count(D, H, L, bidirectional) == closed
+    # a GRU has 3/4 of an LSTM's parameters
+    assert 4 * gru.gru_param_count(10, 20, 2, True) == 3 * lstm.lstm_param_count(10, 20, 2, True)
+
+
+def test_param_count_rejects_bad_sizes():
+    with pytest.raises(ValueError, match="num_layers must be a positive integer"):
+        gru.gru_param_count(3, 4, num_layers=0)
+    with pytest.raises(ValueError, match=r"proj_size must be an integer in \[0, hidden_size\)"):
+        lstm.lstm_param_count(3, 4, proj_size=4)

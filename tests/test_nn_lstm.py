@@ -11,16 +11,12 @@ import numpy as np
 import pytest
 import torch
 
+from seqbook import torch_reference
 from seqbook.nn import lstm
 from seqbook.nn.lstm import LSTMConfig
+from seqbook.torch_reference import numpy_state
 
 SHAPES = [(1, 1, 1, 1), (5, 3, 4, 6), (17, 2, 3, 8), (4, 1, 7, 2), (3, 4, 2, 1)]  # T, B, D, H
-
-
-def numpy_state(module, suffix=""):
-    """The module's runtime state_dict as numpy arrays, with ``suffix`` dropped from names."""
-    return {k.removesuffix(suffix): v.detach().numpy().copy()
-            for k, v in module.state_dict().items()}
 
 
 def random_inputs(T, B, D, H, seed, dtype=np.float64):
@@ -30,85 +26,55 @@ def random_inputs(T, B, D, H, seed, dtype=np.float64):
 
 
 @pytest.mark.parametrize("T,B,D,H", SHAPES)
-def test_cell_forward_and_backward_match_torch_lstm_cell(T, B, D, H):
+def test_cell_forward_and_backward_match_torch_lstm_cell(T, B, D, H, assert_grads_close):
     torch.manual_seed(B * 10 + H)
-    module = torch.nn.LSTMCell(D, H).double()
-    params = numpy_state(module)
+    params = numpy_state(torch.nn.LSTMCell(D, H).double())
     X, h_prev, c_prev, _, dh, dc = random_inputs(T, B, D, H, seed=D + H)
     x = X[0]
 
     h, c, cache = lstm.lstm_cell_forward(x, h_prev, c_prev, params)
     grads = lstm.lstm_cell_backward(dh, dc, cache)
+    (h_ref, c_ref), expected = torch_reference.lstm_cell_gradients(x, h_prev, c_prev, params, dh, dc)
 
-    xt, ht, ct = (torch.tensor(a, requires_grad=True) for a in (x, h_prev, c_prev))
-    h_ref, c_ref = module(xt, (ht, ct))
-    ((h_ref * torch.tensor(dh)).sum() + (c_ref * torch.tensor(dc)).sum()).backward()
-
-    np.testing.assert_allclose(h, h_ref.detach().numpy(), rtol=0, atol=1e-12)
-    np.testing.assert_allclose(c, c_ref.detach().numpy(), rtol=0, atol=1e-12)
-    for name, tensor in (("x", xt), ("h_prev", ht), ("c_prev", ct)):
-        np.testing.assert_allclose(grads[name], tensor.grad.numpy(), rtol=0, atol=1e-10,
-                                   err_msg=name)
-    for name in lstm.PARAM_NAMES:
-        np.testing.assert_allclose(grads[name], getattr(module, name).grad.numpy(),
-                                   rtol=0, atol=1e-10, err_msg=name)
+    np.testing.assert_allclose(h, h_ref, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(c, c_ref, rtol=0, atol=1e-12)
+    assert_grads_close(grads, expected, atol=1e-10)
 
 
 @pytest.mark.parametrize("with_final_state_loss", [False, True])
 @pytest.mark.parametrize("T,B,D,H", SHAPES)
-def test_forward_and_bptt_match_torch_lstm(T, B, D, H, with_final_state_loss):
+def test_forward_and_bptt_match_torch_lstm(T, B, D, H, with_final_state_loss, assert_grads_close):
     torch.manual_seed(T * 100 + H)
-    module = torch.nn.LSTM(D, H).double()
-    params = numpy_state(module, "_l0")
+    params = numpy_state(torch.nn.LSTM(D, H).double(), "_l0")
     X, h0, c0, dH, dh_T, dc_T = random_inputs(T, B, D, H, seed=T + B + D + H)
     if not with_final_state_loss:
         dh_T = dc_T = None
 
     Hs, (h_T, c_T), cache = lstm.lstm_forward(X, h0, c0, params)
     grads = lstm.lstm_backward(dH, cache, dh_T, dc_T)
+    H_ref, (h_T_ref, c_T_ref), expected = torch_reference.lstm_gradients(X, h0, c0, params, dH, dh_T, dc_T)
 
-    Xt, h0t, c0t = (torch.tensor(a, requires_grad=True) for a in (X, h0[None], c0[None]))
-    out, (h_Tt, c_Tt) = module(Xt, (h0t, c0t))
-    loss = (out * torch.tensor(dH)).sum()
-    if with_final_state_loss:
-        loss = loss + (h_Tt[0] * torch.tensor(dh_T)).sum() + (c_Tt[0] * torch.tensor(dc_T)).sum()
-    loss.backward()
-
-    np.testing.assert_allclose(Hs, out.detach().numpy(), rtol=0, atol=1e-10)
-    np.testing.assert_allclose(h_T, h_Tt[0].detach().numpy(), rtol=0, atol=1e-10)
-    np.testing.assert_allclose(c_T, c_Tt[0].detach().numpy(), rtol=0, atol=1e-10)
-    np.testing.assert_allclose(grads["X"], Xt.grad.numpy(), rtol=0, atol=1e-10)
-    np.testing.assert_allclose(grads["h0"], h0t.grad[0].numpy(), rtol=0, atol=1e-10)
-    np.testing.assert_allclose(grads["c0"], c0t.grad[0].numpy(), rtol=0, atol=1e-10)
-    for name in lstm.PARAM_NAMES:
-        expected = getattr(module, name + "_l0").grad.numpy()
-        np.testing.assert_allclose(grads[name], expected, rtol=0, atol=1e-10, err_msg=name)
+    np.testing.assert_allclose(Hs, H_ref, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(h_T, h_T_ref, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(c_T, c_T_ref, rtol=0, atol=1e-10)
+    assert_grads_close(grads, expected, atol=1e-10)
 
 
-def test_float32_stays_float32_and_matches_torch():
+def test_float32_stays_float32_and_matches_torch(assert_grads_close):
     T, B, D, H = 6, 3, 4, 5
     torch.manual_seed(0)
-    module = torch.nn.LSTM(D, H)  # float32
-    params = numpy_state(module, "_l0")
+    params = numpy_state(torch.nn.LSTM(D, H), "_l0")  # float32
     X, h0, c0, dH, dh_T, dc_T = random_inputs(T, B, D, H, seed=1, dtype=np.float32)
 
     Hs, (h_T, c_T), cache = lstm.lstm_forward(X, h0, c0, params)
     grads = lstm.lstm_backward(dH, cache, dh_T, dc_T)
-
-    Xt, h0t, c0t = (torch.tensor(a, requires_grad=True) for a in (X, h0[None], c0[None]))
-    out, (h_Tt, c_Tt) = module(Xt, (h0t, c0t))
-    ((out * torch.tensor(dH)).sum() + (h_Tt[0] * torch.tensor(dh_T)).sum()
-     + (c_Tt[0] * torch.tensor(dc_T)).sum()).backward()
+    H_ref, (_, c_T_ref), expected = torch_reference.lstm_gradients(X, h0, c0, params, dH, dh_T, dc_T)
 
     assert Hs.dtype == h_T.dtype == c_T.dtype == np.float32
     assert {name: g.dtype for name, g in grads.items()} == dict.fromkeys(grads, np.float32)
-    np.testing.assert_allclose(Hs, out.detach().numpy(), rtol=1e-5, atol=1e-5)
-    np.testing.assert_allclose(c_T, c_Tt[0].detach().numpy(), rtol=1e-5, atol=1e-5)
-    np.testing.assert_allclose(grads["X"], Xt.grad.numpy(), rtol=1e-5, atol=1e-5)
-    np.testing.assert_allclose(grads["c0"], c0t.grad[0].numpy(), rtol=1e-5, atol=1e-5)
-    for name in lstm.PARAM_NAMES:
-        expected = getattr(module, name + "_l0").grad.numpy()
-        np.testing.assert_allclose(grads[name], expected, rtol=1e-5, atol=1e-5, err_msg=name)
+    np.testing.assert_allclose(Hs, H_ref, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(c_T, c_T_ref, rtol=1e-5, atol=1e-5)
+    assert_grads_close(grads, expected, rtol=1e-5, atol=1e-5)
 
 
 @pytest.mark.parametrize("num_layers", [1, 2])
@@ -351,20 +317,7 @@ def test_no_overflow_warnings_for_huge_inputs():
         assert np.all(np.isfinite(Hs)) and all(np.all(np.isfinite(g)) for g in grads.values())
 
 
-# --- sigmoid and initialisation --------------------------------------------------------------
-
-@pytest.mark.parametrize("dtype,rtol", [(np.float64, 1e-15), (np.float32, 1e-6)])
-def test_sigmoid_is_stable_and_matches_torch(dtype, rtol):
-    x = np.array([-1e4, -1000, -745, -50, -1, -1e-8, 0, 1e-8, 1, 50, 745, 1000, 1e4], dtype)
-    x = np.concatenate([x, np.linspace(-30, 30, 101, dtype=dtype)])
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        y = lstm.sigmoid(x)
-    assert y.dtype == dtype
-    # atol: at x = -745 we return the subnormal e^{-745} = 5e-324 where torch returns 0
-    np.testing.assert_allclose(y, torch.sigmoid(torch.tensor(x)).numpy(), rtol=rtol, atol=1e-300)
-    assert y[0] == 0 and y[12] == 1
-
+# --- initialisation --------------------------------------------------------------
 
 @pytest.mark.parametrize("forget_bias", [1.0, 0.0, 2.5])
 @pytest.mark.parametrize("peephole", [False, True])

@@ -5,10 +5,7 @@ import pytest
 import torch
 
 from seqbook.nn import norm
-
-
-def numpy_state(module):
-    return {k: v.detach().numpy().copy() for k, v in module.state_dict().items()}
+from seqbook.torch_reference import numpy_state
 
 
 def randomise_affine(module, seed):

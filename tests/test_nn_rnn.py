@@ -5,19 +5,13 @@ import torch
 
 from seqbook import torch_reference
 from seqbook.nn import rnn
-
-
-def torch_rnn_and_params(D, H, seed):
-    torch.manual_seed(seed)
-    module = torch.nn.RNN(D, H, nonlinearity="tanh").double()
-    params = {k.removesuffix("_l0"): v.detach().numpy().copy()
-              for k, v in module.state_dict().items()}
-    return module, params
+from seqbook.torch_reference import numpy_state
 
 
 @pytest.mark.parametrize("T,B,D,H", [(1, 1, 1, 1), (5, 3, 4, 6), (17, 2, 3, 8), (4, 1, 7, 2)])
-def test_forward_and_bptt_match_torch(T, B, D, H):
-    module, params = torch_rnn_and_params(D, H, seed=T * 100 + H)
+def test_forward_and_bptt_match_torch(T, B, D, H, assert_grads_close):
+    torch.manual_seed(T * 100 + H)
+    params = numpy_state(torch.nn.RNN(D, H, nonlinearity="tanh").double(), "_l0")
     rng = np.random.default_rng(T + B + D + H)
     X = rng.standard_normal((T, B, D))
     h0 = rng.standard_normal((B, H))
@@ -25,19 +19,10 @@ def test_forward_and_bptt_match_torch(T, B, D, H):
 
     Hs, cache = rnn.rnn_forward(X, h0, params)
     grads = rnn.rnn_backward(dH, cache)
+    H_ref, expected = torch_reference.rnn_gradients(X, h0, params, dH)
 
-    Xt = torch.tensor(X, requires_grad=True)
-    h0t = torch.tensor(h0[None], requires_grad=True)
-    out, h_T = module(Xt, h0t)
-    (out * torch.tensor(dH)).sum().backward()
-
-    np.testing.assert_allclose(Hs, out.detach().numpy(), rtol=0, atol=1e-12)
-    np.testing.assert_allclose(Hs[-1], h_T[0].detach().numpy(), rtol=0, atol=1e-12)
-    np.testing.assert_allclose(grads["X"], Xt.grad.numpy(), rtol=0, atol=1e-10)
-    np.testing.assert_allclose(grads["h0"], h0t.grad[0].numpy(), rtol=0, atol=1e-10)
-    for name in rnn.PARAM_NAMES:
-        expected = getattr(module, name + "_l0").grad.numpy()
-        np.testing.assert_allclose(grads[name], expected, rtol=0, atol=1e-10, err_msg=name)
+    np.testing.assert_allclose(Hs, H_ref, rtol=0, atol=1e-12)
+    assert_grads_close(grads, expected, atol=1e-10)
 
 
 def test_float32_stays_float32():

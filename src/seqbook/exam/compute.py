@@ -11,17 +11,17 @@ from __future__ import annotations
 
 import math
 
-from seqbook.nn import dropout, gru
+from seqbook.nn import dropout, gru, lstm, rnn
 
 
 def rnn_param_count(input_size: int, hidden_size: int) -> int:
     # H·D + H² + 2H (torch.nn.RNN, both bias vectors)
-    return gru.rnn_param_count(int(input_size), int(hidden_size))
+    return rnn.rnn_param_count(int(input_size), int(hidden_size))
 
 
 def lstm_param_count(input_size: int, hidden_size: int) -> int:
     # 4(H·D + H² + 2H): blocks i, f, g, o
-    return gru.lstm_param_count(int(input_size), int(hidden_size))
+    return lstm.lstm_param_count(int(input_size), int(hidden_size))
 
 
 def gru_param_count(input_size: int, hidden_size: int) -> int:

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from seqbook.experiments.vanishing_gradients import clip_grad_norm
+from seqbook.nn.optim import clip_grad_norm
 
 
 @dataclass(frozen=True)

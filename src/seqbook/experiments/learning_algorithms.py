@@ -10,13 +10,16 @@
 - ``loglog_slope``: the exponent a in cost ~ size^a fitted to measured costs.
 
 The algorithms themselves (BPTT, truncated BPTT, RTRL, Schmidhuber's hybrid) are in
-``seqbook.nn.rnn`` and their measured costs come from ``seqbook.nn.rnn_cost``.
+``seqbook.nn.rnn`` and their measured costs come from ``seqbook.experiments.rnn_cost``.
 Nothing runs on import.
 """
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
+from seqbook.experiments import rnn_cost
 from seqbook.nn import rnn
 
 FORMS = ("full BPTT", "BPTT(h)", "chunked")
@@ -172,10 +175,6 @@ def cpu_seconds(algorithm, T: int, hidden_size: int, repeats: int = 5, **problem
     jobs, the time spent waiting for a core is not counted, so the measurement shows the
     algorithm's work rather than the machine's load.
     """
-    import time
-
-    from seqbook.nn import rnn_cost
-
     function = rnn_cost.ALGORITHMS[algorithm] if isinstance(algorithm, str) else algorithm
     X, h0, params, dH = rnn_cost.make_problem(T, hidden_size, **problem)
     best = float("inf")
@@ -201,8 +200,6 @@ def cost_sweeps(Ts=(64, 128, 256, 512), hidden_for_T: int = 32, hidden_sizes=(16
     Returns:
         (by_T, by_H): two lists of ``rnn_cost.CostRow``.
     """
-    from seqbook.nn import rnn_cost
-
     def run(name, T, hidden):
         slow = name == "RTRL" or name.startswith("truncated")
         seconds = cpu_seconds(name, T, hidden, repeats=max(1, repeats // 2) if slow else repeats)

@@ -29,6 +29,7 @@ from torch import nn
 
 from seqbook import tasks
 from seqbook.nn import lstm
+from seqbook.torch_reference import numpy_state
 
 
 @dataclass(frozen=True)
@@ -259,8 +260,7 @@ def gate_trace(model: SequenceNet, X: np.ndarray) -> dict:
     """
     if not isinstance(model.rnn, nn.LSTM):
         raise ValueError("gate_trace needs a model with an LSTM layer")
-    params = {name: model.rnn.state_dict()[f"{name}_l0"].double().numpy()
-              for name in lstm.PARAM_NAMES}
+    params = numpy_state(model.rnn, "_l0", dtype=np.float64)
     H = params["weight_hh"].shape[1]
     zeros = np.zeros((1, H))
     X = np.asarray(X, dtype=np.float64)[:, None, :]  # (T, 1, D)

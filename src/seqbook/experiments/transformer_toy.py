@@ -24,6 +24,7 @@ from torch import nn
 from seqbook import tasks
 from seqbook.nn.attention import multi_head_attention
 from seqbook.nn.transformer import encoder_layer, positional_encoding
+from seqbook.torch_reference import numpy_state
 
 
 @dataclass(frozen=True)
@@ -130,7 +131,7 @@ def attention_maps(model: ReversalTransformer, ids) -> tuple[np.ndarray, float]:
     h = model.encoder.layers[0].self_attn.num_heads
     maps = []
     for layer in model.encoder.layers:
-        params = {k: v.detach().numpy().astype(np.float64) for k, v in layer.state_dict().items()}
+        params = numpy_state(layer, dtype=np.float64)
         attn = {k[len("self_attn."):]: v for k, v in params.items() if k.startswith("self_attn.")}
         maps.append(multi_head_attention(x, x, x, attn, h)[1])  # (B, h, T, T)
         x = encoder_layer(x, params, h)  # (B, T, E)

@@ -3,11 +3,10 @@
 - ``input_sensitivities``: how strongly the last state h_T depends on the input of every
   step, ||dh_T/dx_t||, for a tanh and a linear RNN: which end of a sequence the gradient
   of a target at the end can still reach;
-- ``decay_rate``: the geometric rate at which a measured norm shrinks or grows per step;
-- ``clip_grad_norm``: gradient clipping by the global norm (Pascanu et al. 2013), as
-  ``torch.nn.utils.clip_grad_norm_`` does it.
+- ``decay_rate``: the geometric rate at which a measured norm shrinks or grows per step.
 
-The Jacobian norms themselves come from ``seqbook.nn.gradient_flow``. Nothing runs on import.
+The Jacobian norms themselves come from ``seqbook.nn.gradient_flow``, gradient clipping
+(Pascanu et al. 2013) from ``seqbook.nn.optim.clip_grad_norm``. Nothing runs on import.
 """
 from __future__ import annotations
 
@@ -57,15 +56,3 @@ def decay_rate(norms, start: int = 5) -> float:
     keep = norms > 0
     slope, _ = np.polyfit(k[keep], np.log(norms[keep]), 1)
     return float(np.exp(slope))
-
-
-def clip_grad_norm(grads: dict[str, np.ndarray], max_norm: float):
-    """Rescale all gradients together so that their global L2 norm is at most ``max_norm``.
-
-    g <- g · min(1, max_norm / ||g||): the direction is kept, only the step length is cut.
-    Returns the clipped gradients (new arrays) and the norm before clipping, like
-    ``torch.nn.utils.clip_grad_norm_`` (which also adds 1e-6 to the norm in the divisor).
-    """
-    total = float(np.sqrt(sum(float(np.sum(g ** 2)) for g in grads.values())))
-    scale = min(1.0, max_norm / (total + 1e-6))
-    return {name: g * scale for name, g in grads.items()}, total

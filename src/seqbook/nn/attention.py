@@ -32,28 +32,7 @@ import math
 
 import numpy as np
 
-
-def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
-    """Numerically stable softmax along ``axis``: exp(x_j - max x) / Σ_k exp(x_k - max x).
-
-    Subtracting the maximum changes nothing mathematically and keeps exp from overflowing.
-    Entries equal to -inf get weight 0; a slice that is -inf everywhere (a query with no
-    allowed key) gets all zeros instead of 0/0 = NaN. Keeps the dtype of ``x``.
-    """
-    x = np.asarray(x)
-    if not np.issubdtype(x.dtype, np.floating):
-        x = x.astype(np.float64)
-    m = np.max(x, axis=axis, keepdims=True)  # a fresh array, safe to edit
-    # an all -inf slice has max -inf; shift it by 0 instead so that exp gives 0, not NaN
-    m[np.isneginf(m)] = 0
-    # exp(x_j - max x) <= 1 (in place: one array the size of x, not three)
-    e = x - m
-    np.exp(e, out=e)
-    s = np.sum(e, axis=axis, keepdims=True)
-    # α_j = e_j / Σ_k e_k; an empty slice (s = 0) stays all zeros
-    s[s == 0] = 1
-    e /= s
-    return e
+from seqbook.nn.functional import sigmoid, softmax
 
 
 def causal_mask(T: int) -> np.ndarray:
@@ -295,7 +274,7 @@ def local_attention(query: np.ndarray, keys: np.ndarray, values: np.ndarray, D: 
                              f"{query.shape[-1]}; got {np.shape(W_p)} and {np.shape(v_p)}")
         # p_t = S · sigmoid(v_pᵀ tanh(W_p h_t))
         a = np.tanh(query @ W_p.T) @ v_p  # (B, Tq)
-        p = S / (1 + np.exp(-a))
+        p = S * sigmoid(a)
     else:
         positions = np.arange(Tq) if positions is None else np.asarray(positions)
         if positions.shape != (Tq,):

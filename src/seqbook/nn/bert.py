@@ -31,8 +31,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from seqbook.nn.functional import gelu, log_softmax
 from seqbook.nn.norm import layer_norm
-from seqbook.nn.transformer import gelu
 
 PAD, UNK, CLS, SEP, MASK = 0, 1, 2, 3, 4
 SPECIAL_IDS = (PAD, UNK, CLS, SEP, MASK)
@@ -305,14 +305,6 @@ def make_nsp_examples(documents, rng: np.random.Generator) -> list[tuple[list, l
 # ---------------------------------------------------------------------------------------
 # Losses
 # ---------------------------------------------------------------------------------------
-
-def log_softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
-    """log softmax(x) = x - logsumexp(x), with the maximum subtracted first (no overflow)."""
-    x = np.asarray(x)
-    m = np.max(x, axis=axis, keepdims=True)
-    # logsumexp(x) = m + log Σ exp(x - m)
-    return x - m - np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True))
-
 
 def cross_entropy(logits, labels, ignore_index: int = IGNORE_INDEX) -> float:
     """Mean of -log softmax(logits)[label] over the positions whose label is not

@@ -33,7 +33,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from seqbook.nn.lstm import sigmoid
+from seqbook.nn.functional import sigmoid
 
 PARAM_NAMES = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
 PEEPHOLE_NAMES = ("weight_ci", "weight_cf", "weight_co")

@@ -32,6 +32,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from seqbook.nn.functional import sigmoid
+
 # ---------------------------------------------------------------------------------------
 # The built-in corpus
 # ---------------------------------------------------------------------------------------
@@ -336,18 +338,13 @@ def _output_loss(h: np.ndarray, targets: np.ndarray, W_out: np.ndarray, negative
     # L = mean_n [ -log σ(s_pos) - Σ_k log σ(-s_neg_k) ],  -log σ(x) = log(1 + e^{-x})
     loss = (np.logaddexp(0, -s_pos).sum() + np.logaddexp(0, s_neg).sum()) / N
     # through -log σ(s_pos): σ(s_pos) - 1; through -log σ(-s_neg): σ(s_neg)
-    ds_pos = (_sigmoid(s_pos) - 1) / N  # (N,)
-    ds_neg = _sigmoid(s_neg) / N  # (N, K)
+    ds_pos = (sigmoid(s_pos) - 1) / N  # (N,)
+    ds_neg = sigmoid(s_neg) / N  # (N, K)
     # through the dot products: into h and the output vectors
     dh = ds_pos[:, None] * u_pos + np.einsum("nk,nkd->nd", ds_neg, u_neg)  # (N, d)
     np.add.at(dW_out, targets, ds_pos[:, None] * h)
     np.add.at(dW_out, negatives, ds_neg[:, :, None] * h[:, None, :])
     return loss, dh, dW_out
-
-
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
 
 
 def skipgram_loss(params: dict[str, np.ndarray], centres, contexts, negatives=None):

@@ -48,7 +48,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from seqbook.nn.lstm import sigmoid
+from seqbook.nn.functional import sigmoid
+from seqbook.nn.layers import recurrent_param_count
 
 PARAM_NAMES = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
 FORMULATIONS = ("pytorch", "cho")
@@ -272,32 +273,6 @@ def gru_backward(dH: np.ndarray, cache: dict, dh_T: np.ndarray | None = None):
     return {"X": dX, "h0": dh_next, **grads}
 
 
-# --- parameter counts, as PyTorch counts them (sum(p.numel() for p in module.parameters())) ---
-
-def _recurrent_param_count(gates: int, input_size: int, hidden_size: int, num_layers: int,
-                           bidirectional: bool, bias: bool, proj_size: int = 0) -> int:
-    """Parameters of a stacked recurrent layer with ``gates`` weight blocks per direction."""
-    for name, value in (("input_size", input_size), ("hidden_size", hidden_size),
-                        ("num_layers", num_layers)):
-        if int(value) != value or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    if int(proj_size) != proj_size or not 0 <= proj_size < hidden_size:
-        raise ValueError(f"proj_size must be an integer in [0, hidden_size) = "
-                         f"[0, {hidden_size}), got {proj_size!r}")
-    num_directions = 2 if bidirectional else 1
-    # what each layer's output (and recurrent input) has per direction: P with projection
-    out = proj_size or hidden_size
-    total = 0
-    for k in range(num_layers):
-        # layer 0 reads x_t; layer k > 0 reads both directions of layer k-1
-        layer_input = input_size if k == 0 else num_directions * out
-        per_direction = gates * hidden_size * (layer_input + out)  # weight_ih, weight_hh
-        per_direction += 2 * gates * hidden_size if bias else 0  # bias_ih, bias_hh
-        per_direction += proj_size * hidden_size  # weight_hr (LSTM with proj_size > 0)
-        total += num_directions * per_direction
-    return total
-
-
 def gru_param_count(input_size: int, hidden_size: int, num_layers: int = 1,
                     bidirectional: bool = False, bias: bool = True) -> int:
     """Number of parameters of ``torch.nn.GRU(input_size, hidden_size, num_layers, bias,
@@ -310,36 +285,4 @@ def gru_param_count(input_size: int, hidden_size: int, num_layers: int = 1,
 
     so the total is K · 3H [(D + H + β) + (L - 1)(K H + H + β)].
     """
-    return _recurrent_param_count(3, input_size, hidden_size, num_layers, bidirectional, bias)
-
-
-def lstm_param_count(input_size: int, hidden_size: int, num_layers: int = 1,
-                     bidirectional: bool = False, bias: bool = True, proj_size: int = 0) -> int:
-    """Number of parameters of ``torch.nn.LSTM(input_size, hidden_size, num_layers, bias,
-    bidirectional=..., proj_size=...)``.
-
-    With D, H, L, K, β as in ``gru_param_count``, each direction of layer k has 4 blocks
-    (i, f, g, o):
-
-        4H (D_k + H + β),  D_0 = D,  D_k = K H for k > 0,
-
-    so the total is K · 4H [(D + H + β) + (L - 1)(K H + H + β)]. With a projection
-    P = proj_size > 0 the output and recurrent input have size P: each direction has
-    4H (D_k + P + β) + P H (``weight_hr``), with D_k = K P for k > 0.
-    """
-    return _recurrent_param_count(4, input_size, hidden_size, num_layers, bidirectional, bias,
-                                  proj_size)
-
-
-def rnn_param_count(input_size: int, hidden_size: int, num_layers: int = 1,
-                    bidirectional: bool = False, bias: bool = True) -> int:
-    """Number of parameters of ``torch.nn.RNN(input_size, hidden_size, num_layers, ...,
-    bias, bidirectional=...)`` (tanh or relu: the same count).
-
-    With D, H, L, K, β as in ``gru_param_count``, each direction of layer k has one block:
-
-        H (D_k + H + β),  D_0 = D,  D_k = K H for k > 0,
-
-    so the total is K · H [(D + H + β) + (L - 1)(K H + H + β)].
-    """
-    return _recurrent_param_count(1, input_size, hidden_size, num_layers, bidirectional, bias)
+    return recurrent_param_count(3, input_size, hidden_size, num_layers, bidirectional, bias)

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from seqbook.nn.lstm import sigmoid
+from seqbook.nn.functional import sigmoid
 
 PARAM_NAMES = ("weight_H", "bias_H", "weight_T", "bias_T")
 

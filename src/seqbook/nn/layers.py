@@ -282,3 +282,43 @@ def _final_state_errors(dh_n, n_state_arrays: int, shape: tuple, dtype) -> tuple
         if d.shape != shape:
             raise ValueError(f"{name} must have shape {shape}, got {d.shape}")
     return dh_n
+
+
+# --- parameter counts, as PyTorch counts them (sum(p.numel() for p in module.parameters())) ---
+
+def _check_sizes(input_size: int, hidden_size: int, num_layers: int, proj_size: int) -> None:
+    for name, value in (("input_size", input_size), ("hidden_size", hidden_size),
+                        ("num_layers", num_layers)):
+        if int(value) != value or value < 1:
+            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    if int(proj_size) != proj_size or not 0 <= proj_size < hidden_size:
+        raise ValueError(f"proj_size must be an integer in [0, hidden_size) = "
+                         f"[0, {hidden_size}), got {proj_size!r}")
+
+
+def recurrent_param_count(gates: int, input_size: int, hidden_size: int, num_layers: int = 1,
+                          bidirectional: bool = False, bias: bool = True, proj_size: int = 0) -> int:
+    """Parameters of a stacked recurrent layer with ``gates`` weight blocks per direction:
+    1 for ``nn.RNN`` (``rnn.rnn_param_count``), 3 for ``nn.GRU`` (``gru.gru_param_count``),
+    4 for ``nn.LSTM`` (``lstm.lstm_param_count``).
+
+    With D = input_size, H = hidden_size, L = num_layers, K = 2 if bidirectional else 1 and
+    β = 2 with biases (0 without), each direction of layer k has ``gates`` blocks:
+
+        gates · H (D_k + H + β),  D_0 = D,  D_k = K H for k > 0,
+
+    so the total is K · gates · H [(D + H + β) + (L - 1)(K H + H + β)].
+    """
+    _check_sizes(input_size, hidden_size, num_layers, proj_size)
+    num_directions = 2 if bidirectional else 1
+    # what each layer's output (and recurrent input) has per direction: P with projection
+    out = proj_size or hidden_size
+    total = 0
+    for k in range(num_layers):
+        # layer 0 reads x_t; layer k > 0 reads both directions of layer k-1
+        layer_input = input_size if k == 0 else num_directions * out
+        per_direction = gates * hidden_size * (layer_input + out)  # weight_ih, weight_hh
+        per_direction += 2 * gates * hidden_size if bias else 0  # bias_ih, bias_hh
+        per_direction += proj_size * hidden_size  # weight_hr (LSTM with proj_size > 0)
+        total += num_directions * per_direction
+    return total

@@ -46,7 +46,8 @@ from functools import partial
 
 import numpy as np
 
-from seqbook.nn.layers import stacked_forward
+from seqbook.nn.functional import sigmoid
+from seqbook.nn.layers import recurrent_param_count, stacked_forward
 
 PARAM_NAMES = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
 PEEPHOLE_NAMES = ("weight_ci", "weight_cf", "weight_co")
@@ -59,18 +60,6 @@ CONNECTIVITY = {
     # focused LSTM: the gates see only the cell outputs h_{t-1}, the cell input only x_t
     "focused": {"i": (False, True), "f": (False, True), "g": (True, False), "o": (False, True)},
 }
-
-
-def sigmoid(x: np.ndarray) -> np.ndarray:
-    """σ(x) = 1 / (1 + e^{-x}), computed without overflow for any x.
-
-    e^{-|x|} lies in (0, 1], so it never overflows; for x >= 0 use 1 / (1 + e^{-x}) and for
-    x < 0 the equal form e^{x} / (1 + e^{x}). Keeps the dtype of ``x`` (float32 stays float32).
-    """
-    x = np.asarray(x)
-    with np.errstate(under="ignore"):  # e^{-|x|} rounds to 0 for |x| > ~745: σ is then 0 or 1
-        e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
 
 
 # name: (function, its derivative written in terms of the function's output y)
@@ -461,3 +450,23 @@ def lstm_layers_forward(X: np.ndarray, h0: np.ndarray | None, c0: np.ndarray | N
     output, (h_n, c_n), _ = stacked_forward(partial(lstm_forward, config=config), X, (h0, c0),
                                             layer_params, num_layers, bidirectional, batch_first)
     return output, (h_n, c_n)
+
+
+# --- parameter count, as PyTorch counts it (sum(p.numel() for p in module.parameters())) ---
+
+def lstm_param_count(input_size: int, hidden_size: int, num_layers: int = 1,
+                     bidirectional: bool = False, bias: bool = True, proj_size: int = 0) -> int:
+    """Number of parameters of ``torch.nn.LSTM(input_size, hidden_size, num_layers, bias,
+    bidirectional=..., proj_size=...)``.
+
+    With D, H, L, K, β as in ``seqbook.nn.layers.recurrent_param_count``,
+    each direction of layer k has 4 blocks (i, f, g, o):
+
+        4H (D_k + H + β),  D_0 = D,  D_k = K H for k > 0,
+
+    so the total is K · 4H [(D + H + β) + (L - 1)(K H + H + β)]. With a projection
+    P = proj_size > 0 the output and recurrent input have size P: each direction has
+    4H (D_k + P + β) + P H (``weight_hr``), with D_k = K P for k > 0.
+    """
+    return recurrent_param_count(4, input_size, hidden_size, num_layers, bidirectional, bias,
+                                 proj_size)

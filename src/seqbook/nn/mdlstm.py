@@ -46,7 +46,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from seqbook.nn.lstm import sigmoid
+from seqbook.nn.functional import sigmoid
 
 PARAM_NAMES = ("weight_ih", "weight_hh_up", "weight_hh_left", "bias")
 GATE_NAMES = ("i", "f_up", "f_left", "g", "o")  # order of the row blocks

@@ -30,6 +30,8 @@ from collections import deque
 
 import numpy as np
 
+from seqbook.nn.layers import recurrent_param_count
+
 PARAM_NAMES = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
 # what every gradient function below returns: the initial state and every parameter
 GRAD_NAMES = ("h0",) + PARAM_NAMES
@@ -467,3 +469,20 @@ def hybrid_gradients(X: np.ndarray, h0: np.ndarray, params: dict[str, np.ndarray
     # a_t depends on b_ih and b_hh only through their sum b: the same gradient
     grads["bias_hh"] = grads["bias_ih"].copy()
     return grads
+
+
+# --- parameter count, as PyTorch counts it (sum(p.numel() for p in module.parameters())) ---
+
+def rnn_param_count(input_size: int, hidden_size: int, num_layers: int = 1,
+                    bidirectional: bool = False, bias: bool = True) -> int:
+    """Number of parameters of ``torch.nn.RNN(input_size, hidden_size, num_layers, ...,
+    bias, bidirectional=...)`` (tanh or relu: the same count).
+
+    With D, H, L, K, β as in ``seqbook.nn.layers.recurrent_param_count``,
+    each direction of layer k has one block:
+
+        H (D_k + H + β),  D_0 = D,  D_k = K H for k > 0,
+
+    so the total is K · H [(D + H + β) + (L - 1)(K H + H + β)].
+    """
+    return recurrent_param_count(1, input_size, hidden_size, num_layers, bidirectional, bias)

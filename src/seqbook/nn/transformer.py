@@ -20,31 +20,11 @@ boolean (B, 1, 1, Tk) mask.
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from seqbook.nn.attention import MHA_PARAM_NAMES, multi_head_attention
+from seqbook.nn.functional import gelu, relu
 from seqbook.nn.norm import layer_norm
-
-_erf = np.frompyfunc(math.erf, 1, 1)
-
-
-def gelu(x: np.ndarray, approximate: str = "none") -> np.ndarray:
-    """GELU (Hendrycks & Gimpel 2016), as ``F.gelu``. ``"none"``: x Φ(x) = x (1 + erf(x / √2)) / 2,
-    the exact form (BERT's); ``"tanh"``: x (1 + tanh(√(2/π) (x + 0.044715 x³))) / 2."""
-    x = np.asarray(x)
-    if approximate == "none":
-        return (x * (1 + _erf(x / np.sqrt(2)).astype(x.dtype)) / 2).astype(x.dtype)
-    if approximate == "tanh":
-        return 0.5 * x * (1.0 + np.tanh(np.sqrt(2.0 / np.pi) * (x + 0.044715 * x ** 3)))
-    raise ValueError(f"approximate must be 'none' or 'tanh', got {approximate!r}")
-
-
-def relu(x: np.ndarray) -> np.ndarray:
-    """ReLU(x) = max(x, 0)."""
-    return np.maximum(x, 0)
-
 
 ACTIVATIONS = {"relu": relu, "gelu": gelu}
 

@@ -7,7 +7,8 @@ more than an order of magnitude, the fastest of several runs each.
 import numpy as np
 import pytest
 
-from seqbook.nn import rnn, rnn_cost
+from seqbook.experiments import rnn_cost
+from seqbook.nn import rnn
 
 
 def peak(algorithm, T, hidden_size, batch_size=8):
