@@ -6,7 +6,8 @@ release feedback → students fetch it → `seqbook export` (CSV, Canvas), exact
 tests/test_course_hub.py runs it (tests/hub_course.py), for a small class (the baseline)
 and a large one in the same run. Prints wall-clock and CPU seconds per step, then fits
 each step as fixed + per-student cost from the two sizes and extrapolates to 300
-students. Needs root. Run: .venv/bin/python benchmarks/course_cycle.py [small large]
+students. Needs root. Run from the repository root:
+.venv/bin/python -m benchmarks.course_cycle [small large]
 """
 import sys
 import time
@@ -14,10 +15,10 @@ from pathlib import Path
 
 import nbformat
 
+from tests.hub_course import HubCourse
+from tests.nbgrader_course import solution_code
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
-from hub_course import HubCourse  # noqa: E402
-from nbgrader_course import solution_code  # noqa: E402
 
 ASSIGNMENT = "rnn_bptt"
 WRITTEN = "written_costs"

@@ -21,6 +21,20 @@ def toc_files(repo_root: Path = ROOT) -> list[str]:
     return files
 
 
+# The front matter that makes a MyST Markdown file a notebook (every chapter starts with it).
+NOTEBOOK_HEADER = """---
+jupytext:
+  text_representation:
+    extension: .md
+    format_name: myst
+kernelspec:
+  display_name: Python 3
+  language: python
+  name: python3
+---
+"""
+
+
 def is_notebook(name: str) -> bool:
     return (ROOT / f"{name}.md").read_text().startswith("---\njupytext:")
 

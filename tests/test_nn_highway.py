@@ -22,6 +22,18 @@ def torch_highway(x, p, config):
     return H * T + x * (1 - T)
 
 
+def ours_and_torchs(x, dy, params, config):
+    """(y, grads) of highway_forward/backward and of torch_highway with autograd of sum(y * dy)."""
+    y, cache = highway.highway_forward(x, params, config)
+    grads = highway.highway_backward(dy, cache)
+    pt = {k: torch.tensor(v, requires_grad=True) for k, v in params.items()}
+    xt = torch.tensor(x, requires_grad=True)
+    y_ref = torch_highway(xt, pt, config)
+    (y_ref * torch.tensor(dy)).sum().backward()
+    grads_ref = {name: tensor.grad.numpy() for name, tensor in (("x", xt), *pt.items())}
+    return (y, grads), (y_ref.detach().numpy(), grads_ref)
+
+
 def random_inputs(leading, D, seed, dtype=np.float64):
     leading = leading if isinstance(leading, tuple) else (leading,)
     rng = np.random.default_rng(seed)
@@ -30,49 +42,32 @@ def random_inputs(leading, D, seed, dtype=np.float64):
 
 @pytest.mark.parametrize("config", CONFIGS, ids=repr)
 @pytest.mark.parametrize("leading,D", SHAPES)
-def test_forward_and_backward_match_torch_autograd(leading, D, config):
+def test_forward_and_backward_match_torch_autograd(leading, D, config, assert_grads_close):
     rng = np.random.default_rng(D)
     # gate bias 0 here so both the carry and the transform paths carry weight
     params = highway.init_highway_params(D, rng, gate_bias=0.0)
     params["bias_T"] = rng.standard_normal(D)
     x, dy = random_inputs(leading, D, seed=D + 1)
 
-    y, cache = highway.highway_forward(x, params, config)
-    grads = highway.highway_backward(dy, cache)
-
-    pt = {k: torch.tensor(v, requires_grad=True) for k, v in params.items()}
-    xt = torch.tensor(x, requires_grad=True)
-    y_ref = torch_highway(xt, pt, config)
-    (y_ref * torch.tensor(dy)).sum().backward()
+    (y, grads), (y_ref, grads_ref) = ours_and_torchs(x, dy, params, config)
 
     assert y.shape == x.shape
-    np.testing.assert_allclose(y, y_ref.detach().numpy(), rtol=0, atol=1e-12)
-    np.testing.assert_allclose(grads["x"], xt.grad.numpy(), rtol=0, atol=1e-10)
-    for name, tensor in pt.items():
-        np.testing.assert_allclose(grads[name], tensor.grad.numpy(), rtol=0, atol=1e-10,
-                                   err_msg=name)
+    np.testing.assert_allclose(y, y_ref, rtol=0, atol=1e-12)
+    assert_grads_close(grads, grads_ref, atol=1e-10)
     assert set(grads) == {"x", *highway.PARAM_NAMES}
 
 
 @pytest.mark.parametrize("config", CONFIGS, ids=repr)
-def test_float32_stays_float32_and_matches_torch(config):
+def test_float32_stays_float32_and_matches_torch(config, assert_grads_close):
     D = 6
     params = highway.init_highway_params(D, np.random.default_rng(0), dtype=np.float32)
     x, dy = random_inputs((4, 3), D, seed=1, dtype=np.float32)
-    y, cache = highway.highway_forward(x, params, config)
-    grads = highway.highway_backward(dy, cache)
-
-    pt = {k: torch.tensor(v, requires_grad=True) for k, v in params.items()}
-    xt = torch.tensor(x, requires_grad=True)
-    y_ref = torch_highway(xt, pt, config)
-    (y_ref * torch.tensor(dy)).sum().backward()
+    (y, grads), (y_ref, grads_ref) = ours_and_torchs(x, dy, params, config)
 
     assert y.dtype == np.float32
     assert {name: g.dtype for name, g in grads.items()} == dict.fromkeys(grads, np.float32)
-    np.testing.assert_allclose(y, y_ref.detach().numpy(), rtol=1e-5, atol=1e-6)
-    for name, tensor in (("x", xt), *pt.items()):
-        np.testing.assert_allclose(grads[name], tensor.grad.numpy(), rtol=1e-5, atol=1e-5,
-                                   err_msg=name)
+    np.testing.assert_allclose(y, y_ref, rtol=1e-5, atol=1e-6)
+    assert_grads_close(grads, grads_ref, atol=1e-5, rtol=1e-5)
 
 
 def test_gate_limits_carry_and_transform():

@@ -9,20 +9,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
-HEADER = """---
-jupytext:
-  text_representation:
-    extension: .md
-    format_name: myst
-kernelspec:
-  display_name: Python 3
-  language: python
-  name: python3
----
+from pages import NOTEBOOK_HEADER
 
-"""
-CHAPTER = HEADER + """# Chapter {name}
+ROOT = Path(__file__).resolve().parents[1]
+CHAPTER = NOTEBOOK_HEADER + """
+# Chapter {name}
 
 ```{{code-cell}}
 import os

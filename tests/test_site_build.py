@@ -19,6 +19,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from seqbook.site.downloads import NOTEBOOKS_ZIP, WHEEL, nbgitpuller_url
+from pages import NOTEBOOK_HEADER
 from test_book import CHAPTER_IDS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,18 +46,7 @@ nb_mime_priority_overrides = [["html", "application/vnd.jupyter.widget-view+json
 nb_ipywidgets_js = {{"vendor/require.js": {{}}, "vendor/embed-amd.js": {{}}}}
 suppress_warnings = ["mystnb.unknown_mime_type"]
 """
-NOTEBOOK_HEAD = """---
-jupytext:
-  text_representation:
-    extension: .md
-    format_name: myst
-kernelspec:
-  display_name: Python 3
-  language: python
-  name: python3
----
-"""
-CHAPTER = NOTEBOOK_HEAD + """
+CHAPTER = NOTEBOOK_HEADER + """
 # A chapter
 
 Some text {cite}`elman1990`.
@@ -89,7 +79,7 @@ ax.plot([0, 1]);
 ```{bibliography}
 ```
 """
-LIVE_WIDGET = NOTEBOOK_HEAD + """
+LIVE_WIDGET = NOTEBOOK_HEADER + """
 # A page with a live ipywidget
 
 ```{code-cell} ipython3

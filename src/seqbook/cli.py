@@ -239,8 +239,6 @@ def write_flashcards(args) -> int:
     paths = flashcards.write(args.out)
     for path in paths:
         print(path)
-    if not any(p.suffix == ".apkg" for p in paths):
-        print("no Anki deck: pip install genanki")
     return 0
 
 
