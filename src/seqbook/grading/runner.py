@@ -22,12 +22,11 @@ much as importing numpy, and grading needs nothing of it: not the display of a c
 expression, nor its history.
 
 Only the standard library, numpy and IPython are importable here (the sandbox holds nothing
-else), so this module must not import anything from ``seqbook``. numpy and IPython are
-imported when first needed, not before the first cell.
+else), so this module must not import anything from ``seqbook``. numpy, IPython and hashlib
+(OpenSSL) are imported when first needed, not before the first cell.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import os
@@ -35,7 +34,6 @@ import re
 import signal
 import struct
 import sys
-import warnings
 
 MAX_FRAME_BYTES = 256 * 1024 * 1024
 ARRAY_KINDS = "biuf"  # bool, signed/unsigned int, float: the only dtypes that cross the boundary
@@ -167,6 +165,8 @@ def decode(tree, arrays: dict, handles: dict | None = None):
 def fingerprint(args: list, names: list[str]) -> dict:
     """Digest of every array in the arguments, keyed by the parameter's name (``params['W']``),
     to tell the student which argument their function changed in place."""
+    import hashlib  # loads OpenSSL: not before a call needs it
+
     import numpy as np
     out = {}
 
@@ -353,6 +353,8 @@ def main(argv: list[str]) -> None:
     sys.stdout.flush()
     sys.stderr.flush()
     send({"event": "ready", "cells": cell_report})
+
+    import warnings  # for the calls only
 
     handles: dict = {}
     while True:
