@@ -334,7 +334,12 @@ def main(argv: list[str]) -> None:
     sys.meta_path.insert(0, ForbiddenImports(job["forbidden"]))
     signal.signal(signal.SIGALRM, _alarm)
 
-    compiled = compile_plain(job["cells"])
+    try:  # under a cell's clock: a cell that takes forever to compile is the shell's to time out
+        signal.setitimer(signal.ITIMER_REAL, job["cell_seconds"])
+        compiled = compile_plain(job["cells"])
+        signal.setitimer(signal.ITIMER_REAL, 0)
+    except Deadline:
+        compiled = None
     run_cell, namespace = plain_cells(compiled) if compiled is not None else ipython_cells()
     cell_report = []
     for index, source in job["cells"]:
