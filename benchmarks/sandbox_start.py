@@ -55,8 +55,7 @@ def stage_ms(program: str, uid: int) -> float:
     group = new_sandbox.resources.open_group(limits.memory_bytes, limits.processes, limits.cpus, limits.cpu_seconds)
     runner_fd, filter_fd = (sb.data_fd(data) for data in sb.sandbox_data())
     args_fd = sb.data_fd(b"".join(o.encode() + b"\0" for o in sb.bwrap_options(limits, runner_fd, filter_fd)))
-    env = {"PATH": "/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8", "OPENBLAS_NUM_THREADS": "1",
-           "PYTHONHOME": sb.PYTHON, "LD_LIBRARY_PATH": f"{sb.PYTHON}/lib"}
+    env = {**sb.ENV, "PYTHONHOME": sb.PYTHON, "LD_LIBRARY_PATH": f"{sb.PYTHON}/lib"}
     start = time.perf_counter()
     subprocess.run(sb.sandbox_command(uid, (0, 1), args_fd, program), env=env, check=True, capture_output=True,
                    pass_fds=(runner_fd, filter_fd, args_fd), preexec_fn=group.enter)

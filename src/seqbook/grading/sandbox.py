@@ -43,6 +43,8 @@ from .runner import encode, unpack_arrays
 from .untrusted import safe_text, safe_tree
 
 RUNNER = Path(runner.__file__)
+ENV = {"PATH": "/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8", "OPENBLAS_NUM_THREADS": "1",
+       "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONHASHSEED": "0"}  # the runner's whole environment
 SITE = "/sandbox/site"
 PYTHON = "/sandbox/python"  # the interpreter's prefix inside: bin/, lib/python3.X
 
@@ -289,8 +291,7 @@ class Sandbox:
                                           self.limits.cpu_seconds, mechanism)
         req_r, self.req_w = os.pipe()
         self.resp_r, resp_w = os.pipe()
-        env = {"PATH": "/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8", "OPENBLAS_NUM_THREADS": "1",
-               "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONHASHSEED": "0"}
+        env = dict(ENV)
         data_fds = []
         if isolate:
             runner_fd, filter_fd = (data_fd(data) for data in sandbox_data())
