@@ -86,6 +86,55 @@ def test_a_function_missing_because_its_cell_failed_says_why():
     assert "'torch' is not available during grading" in reply.error, reply.error
 
 
+# ------------------------------------------------------------------ how cells run
+LOADED = """
+import sys
+def loaded(prefix):
+    return sorted(m for m in sys.modules if m.split(".")[0] == prefix)
+"""
+
+
+def test_a_plain_notebook_runs_without_the_ipython_shell():
+    """Python cells need no shell: nothing of IPython is imported (its start costs as much as
+    numpy's), yet the cells behave as in a notebook."""
+    cells = [(0, "from __future__ import annotations\nimport numpy as np"),
+             (1, "def f(x: NotDefinedAnywhere) -> np.ndarray:\n    return inspect.getsource(f), __name__"),
+             (2, "import inspect\n1 / 0"), (3, "for _ in range(2):\n    pass\nraise SystemExit(3)"),
+             (4, LOADED)]
+    with Sandbox(cells, uid=60092) as box:
+        assert box.ready, box.failure
+        assert [c["error"] for c in box.cells] == [
+            None, None, {"ename": "ZeroDivisionError", "evalue": "division by zero"},
+            {"ename": "SystemExit", "evalue": "3"}, None]
+        assert box.call("loaded", "IPython")[0].value == []
+        source, name = box.call("f", 1)[0].value  # the future import held in the next cell
+        assert source.startswith("def f(x: NotDefinedAnywhere)") and name == "__main__"
+        output = box.close()
+    assert 'File "<cell 2>", line 2, in <module>' in output and "ZeroDivisionError" in output
+    assert "runner" not in output  # the traceback starts at the student's cell
+
+
+@pytest.mark.parametrize("cell", ["%time x = 1", "%%time\nx = 1", "out = !echo hi", "x = 1\nx?",
+                                  "get_ipython().run_line_magic('time', 'x = 1')", "display(1)", "print(_)",
+                                  "  x = 1", "def broken(:\n    pass"])
+def test_a_cell_that_needs_ipython_runs_the_notebook_in_the_shell(cell):
+    """IPython syntax, the shell's names, or a syntax error: the notebook runs in IPython's
+    shell as it always did (a `!shell` line fails: the sandbox holds no shell)."""
+    with Sandbox([(0, "x = 2"), (1, cell), (2, LOADED)], uid=60092) as box:
+        assert box.ready, box.failure
+        assert "IPython.core.interactiveshell" in box.call("loaded", "IPython")[0].value
+        error = box.cells[1]["error"]
+        output = box.close()
+    if cell.startswith("out = !"):
+        assert error == {"ename": "FileNotFoundError", "evalue": "[Errno 2] No such file or directory: '/bin/sh'"}
+    elif cell.startswith("def broken"):
+        assert error["ename"] == "SyntaxError"
+    else:
+        assert error is None, error
+    if "time" in cell:
+        assert "Wall time" in output
+
+
 # ------------------------------------------------------------------ the protocol, on the trusted side
 def test_arrays_are_checked_against_the_bytes_sent():
     from seqbook.grading.runner import frame, read_frame, unpack_arrays

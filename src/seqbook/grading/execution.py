@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 
-from .sandbox import Limits, Reply, Sandbox, mounts
+from .sandbox import Limits, Reply, Sandbox, filesystem_options
 
 MAX_RESTARTS = 3
 
@@ -25,7 +25,7 @@ class Execution:
                  mechanism: str = "auto"):
         self.cells, self.uid, self.limits, self.isolate, self.mechanism = cells, uid, limits, isolate, mechanism
         if isolate:
-            mounts()  # what the sandbox holds is found once per process, not on the submission's clock
+            filesystem_options()  # what the sandbox holds is found once per process, not on the submission's clock
         self.deadline = time.monotonic() + limits.wall_seconds
         self.restarts = 0
         self.skipped: list[int] = []  # cells left out because they took a sandbox down

@@ -13,12 +13,20 @@ array's dtype, shape and offset in the payload, and the header refers to an arra
 declared shape before a byte of it is read, and it can never be larger than the bytes sent.
 The first frame the trusted side sends is the job (the cells and the time limits).
 
+Cells run as plain Python (`compile`/`exec` in one ``__main__`` namespace, ``__future__``
+imports carried from cell to cell) unless one of them needs IPython's shell: its syntax
+(``%magic``, ``%%cell magic``, ``!shell``, ``x?``, top-level ``await``, an indented cell) is not
+Python, or it reads a name only the shell defines (``get_ipython``, ``display``, ``Out``, ``_``).
+Then the whole notebook runs in the shell, exactly as before. Starting the shell costs about as
+much as importing numpy, and grading needs nothing of it: not the display of a cell's last
+expression, nor its history.
+
 Only the standard library, numpy and IPython are importable here (the sandbox holds nothing
-else), so this module must not import anything from ``seqbook``.
+else), so this module must not import anything from ``seqbook``. numpy, IPython and hashlib
+(OpenSSL) are imported when first needed, not before the first cell.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import os
@@ -26,7 +34,6 @@ import re
 import signal
 import struct
 import sys
-import warnings
 
 MAX_FRAME_BYTES = 256 * 1024 * 1024
 ARRAY_KINDS = "biuf"  # bool, signed/unsigned int, float: the only dtypes that cross the boundary
@@ -37,9 +44,9 @@ _DTYPE = re.compile(r"[<>|=](b1|[iu][1248]|f(2|4|8|16))")
 
 # ----------------------------------------------------------------------------- framing
 def frame(header: dict, arrays: dict | None = None) -> bytes:
-    import numpy as np
     table, chunks, offset = {}, [], 0
     for key, array in (arrays or {}).items():
+        import numpy as np
         array = np.ascontiguousarray(array)
         table[key] = [array.dtype.str, list(array.shape), offset]
         chunks.append(array.tobytes())
@@ -77,9 +84,11 @@ def read_frame(fd: int) -> tuple[dict, dict]:
 def unpack_arrays(table, payload: bytes) -> dict:
     """The arrays of a frame as read-only views of its payload, after checking that the
     table declares plain numeric dtypes and shapes that tile the payload exactly."""
-    import numpy as np
     if not isinstance(table, dict) or len(table) > MAX_ARRAYS:
         raise ValueError("malformed array table")
+    if not table and not payload:
+        return {}
+    import numpy as np
     arrays, end = {}, 0
     for key, entry in table.items():
         if not (isinstance(entry, list) and len(entry) == 3 and isinstance(entry[0], str)
@@ -156,6 +165,8 @@ def decode(tree, arrays: dict, handles: dict | None = None):
 def fingerprint(args: list, names: list[str]) -> dict:
     """Digest of every array in the arguments, keyed by the parameter's name (``params['W']``),
     to tell the student which argument their function changed in place."""
+    import hashlib  # loads OpenSSL: not before a call needs it
+
     import numpy as np
     out = {}
 
@@ -225,6 +236,88 @@ def student_traceback(exc: BaseException, limit: int = 3) -> str:
     return "\n".join(lines)
 
 
+# ----------------------------------------------------------------------------- cells
+# Names IPython's shell gives a notebook and plain Python does not (`exit` and `quit` come
+# from `site`, which the sandbox's interpreter does not load either).
+SHELL_NAMES = frozenset({"get_ipython", "display", "In", "Out", "exit", "quit", "_", "__", "___",
+                         "_i", "_ii", "_iii", "_ih", "_oh", "_dh"})
+
+
+def compile_plain(cells: list) -> list | None:
+    """Each cell as a code object of plain Python, or None when a cell needs IPython's shell:
+    it does not compile (IPython syntax, or a real syntax error, which the shell reports as
+    before) or it reads one of `SHELL_NAMES` that no cell assigns. ``from __future__``
+    imports hold for the later cells, as in a notebook; each cell's source goes to
+    `linecache`, so tracebacks and `inspect.getsource` show it under "<cell N>"."""
+    import __future__
+    import ast
+    import linecache
+    future_flags = sum(getattr(__future__, name).compiler_flag for name in __future__.all_feature_names)
+    flags, trees, codes = 0, [], []
+    for index, source in cells:
+        filename = f"<cell {index}>"
+        try:
+            tree = compile(source, filename, "exec", flags | ast.PyCF_ONLY_AST, True)
+            code = compile(tree, filename, "exec", flags, True)
+        except (SyntaxError, ValueError, OverflowError, MemoryError, RecursionError):
+            return None
+        flags |= code.co_flags & future_flags
+        trees.append(tree)
+        codes.append((index, code))
+        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    names = [node for tree in trees for node in ast.walk(tree) if isinstance(node, ast.Name)]
+    assigned = {n.id for n in names if not isinstance(n.ctx, ast.Load)}
+    if any(n.id in SHELL_NAMES and n.id not in assigned for n in names):
+        return None
+    return codes
+
+
+def plain_cells(compiled: list):
+    """(run one cell -> its error or None, the namespace): plain `exec` in a ``__main__``."""
+    import builtins
+    import types
+    main_module = types.ModuleType("__main__")
+    main_module.__builtins__ = builtins
+    sys.modules["__main__"] = main_module  # pickle and inspect find the student's classes there
+    codes = dict(compiled)
+
+    def run_cell(index, source):
+        try:
+            exec(codes[index], main_module.__dict__)
+        except Deadline:
+            raise
+        except BaseException as exc:  # noqa: BLE001 - shown to the student, as the shell would
+            show_traceback(exc)
+            return exc
+        return None
+    return run_cell, main_module.__dict__
+
+
+def ipython_cells():
+    """(run one cell -> its error or None, the namespace): IPython's shell, plain text."""
+    from traitlets.config import Config
+    from IPython.core.interactiveshell import InteractiveShell
+    config = Config()
+    config.HistoryManager.hist_file = ":memory:"
+    config.InteractiveShell.colors = "NoColor"  # tracebacks end up in plain-text feedback
+    shell = InteractiveShell.instance(config=config)
+    shell.user_ns["__name__"] = "__main__"
+
+    def run_cell(index, source):
+        result = shell.run_cell(source, store_history=True)
+        return result.error_before_exec or result.error_in_exec
+    return run_cell, shell.user_ns
+
+
+def show_traceback(exc: BaseException) -> None:
+    """The traceback of a failed cell on stdout, from the cell's own frame on."""
+    import traceback
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_frame.f_code.co_filename == __file__:
+        tb = tb.tb_next
+    print("".join(traceback.format_exception(type(exc), exc, tb)), end="", flush=True)
+
+
 # ----------------------------------------------------------------------------- main loop
 def main(argv: list[str]) -> None:
     req_fd, resp_fd = int(argv[1]), int(argv[2])
@@ -241,24 +334,22 @@ def main(argv: list[str]) -> None:
     sys.meta_path.insert(0, ForbiddenImports(job["forbidden"]))
     signal.signal(signal.SIGALRM, _alarm)
 
-    from traitlets.config import Config
-    from IPython.core.interactiveshell import InteractiveShell
-    config = Config()
-    config.HistoryManager.hist_file = ":memory:"
-    config.InteractiveShell.colors = "NoColor"  # tracebacks end up in plain-text feedback
-    shell = InteractiveShell.instance(config=config)
-    shell.user_ns["__name__"] = "__main__"
-
+    try:  # under a cell's clock: a cell that takes forever to compile is the shell's to time out
+        signal.setitimer(signal.ITIMER_REAL, job["cell_seconds"])
+        compiled = compile_plain(job["cells"])
+        signal.setitimer(signal.ITIMER_REAL, 0)
+    except Deadline:
+        compiled = None
+    run_cell, namespace = plain_cells(compiled) if compiled is not None else ipython_cells()
     cell_report = []
     for index, source in job["cells"]:
         send({"event": "cell_start", "index": index})
         signal.setitimer(signal.ITIMER_REAL, job["cell_seconds"])
         error = None
         try:
-            result = shell.run_cell(source, store_history=True)
+            error = run_cell(index, source)
             signal.setitimer(signal.ITIMER_REAL, 0)
-            error = result.error_before_exec or result.error_in_exec
-        except BaseException as exc:  # noqa: BLE001 - a Deadline between IPython's handlers
+        except BaseException as exc:  # noqa: BLE001 - a Deadline between the shell's handlers
             signal.setitimer(signal.ITIMER_REAL, 0)
             error = exc
         report = {"index": index, "error": short_error(error)}
@@ -267,6 +358,8 @@ def main(argv: list[str]) -> None:
     sys.stdout.flush()
     sys.stderr.flush()
     send({"event": "ready", "cells": cell_report})
+
+    import warnings  # for the calls only
 
     handles: dict = {}
     while True:
@@ -277,7 +370,7 @@ def main(argv: list[str]) -> None:
         if request.get("op") == "exit":
             os._exit(0)
         fn_name = request["fn"]
-        fn = shell.user_ns.get(fn_name)
+        fn = namespace.get(fn_name)
         if not callable(fn):
             send({"event": "result", "ok": False, "kind": "missing", "ename": "NameError",
                   "evalue": f"{fn_name} is not defined"})

@@ -43,6 +43,8 @@ from .runner import encode, unpack_arrays
 from .untrusted import safe_text, safe_tree
 
 RUNNER = Path(runner.__file__)
+ENV = {"PATH": "/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8", "OPENBLAS_NUM_THREADS": "1",
+       "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONHASHSEED": "0"}  # the runner's whole environment
 SITE = "/sandbox/site"
 PYTHON = "/sandbox/python"  # the interpreter's prefix inside: bin/, lib/python3.X
 
@@ -189,6 +191,15 @@ def bwrap_options(limits: Limits, runner_fd: int, filter_fd: int) -> list[str]:
                "--die-with-parent", "--new-session", "--seccomp", str(filter_fd),
                "--proc", "/proc", "--dev", "/dev",
                "--perms", "01777", "--size", str(limits.tmp_bytes), "--tmpfs", "/tmp"]
+    return options + list(filesystem_options()) + [
+        "--perms", "0444", "--ro-bind-data", str(runner_fd), "/sandbox/runner.py", "--chdir", "/tmp"]
+
+
+@lru_cache(maxsize=1)
+def filesystem_options() -> tuple[str, ...]:
+    """bubblewrap's options for the read-only files (`mounts`), the same for every sandbox:
+    made once per grader, not per submission."""
+    options = []
     for name in ("/bin", "/lib", "/lib64", "/lib32"):
         if os.path.islink(name):
             options += ["--symlink", os.readlink(name), name]
@@ -201,17 +212,25 @@ def bwrap_options(limits: Limits, runner_fd: int, filter_fd: int) -> list[str]:
     stdlib = Path(sysconfig.get_paths(vars={"base": sys.base_prefix})["stdlib"])
     if (stdlib / "site-packages").is_dir():  # the interpreter's own site-packages may hold anything: hide it
         options += ["--tmpfs", f"{PYTHON}/lib/{stdlib.name}/site-packages"]
-    return options + ["--perms", "0444", "--ro-bind-data", str(runner_fd), "/sandbox/runner.py",
-                      "--chdir", "/tmp"]
+    return tuple(options)
 
 
-def sandbox_command(uid: int, fds: tuple[int, int], args_fd: int) -> list[str]:
-    """The command line, which every process in the sandbox can read: sandbox paths only."""
+@lru_cache(maxsize=1)
+def sandbox_data() -> tuple[bytes, bytes]:
+    """The runner's code and the compiled seccomp filter, read and built once per grader."""
+    return RUNNER.read_bytes(), seccomp.deny_filter()
+
+
+RUN_RUNNER = "import runner; runner.main(sys.argv)"
+
+
+def sandbox_command(uid: int, fds: tuple[int, int], args_fd: int, program: str = RUN_RUNNER) -> list[str]:
+    """The command line, which every process in the sandbox can read: sandbox paths only.
+    `program` is the Python it runs (the benchmark times the stages of the start with others)."""
     version = f"python{sys.version_info.major}.{sys.version_info.minor}"
     return ["bwrap", "--args", str(args_fd), "setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
             "--inh-caps=-all", "--no-new-privs", f"{PYTHON}/bin/{version}", "-S", "-B", "-c",
-            f"import sys; sys.path[:0] = [{SITE!r}, '/sandbox']; import runner; runner.main(sys.argv)",
-            str(fds[0]), str(fds[1])]
+            f"import sys; sys.path[:0] = [{SITE!r}, '/sandbox']; {program}", str(fds[0]), str(fds[1])]
 
 
 def data_fd(data: bytes) -> int:
@@ -272,11 +291,10 @@ class Sandbox:
                                           self.limits.cpu_seconds, mechanism)
         req_r, self.req_w = os.pipe()
         self.resp_r, resp_w = os.pipe()
-        env = {"PATH": "/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8", "OPENBLAS_NUM_THREADS": "1",
-               "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONHASHSEED": "0"}
+        env = dict(ENV)
         data_fds = []
         if isolate:
-            runner_fd, filter_fd = data_fd(RUNNER.read_bytes()), data_fd(seccomp.deny_filter())
+            runner_fd, filter_fd = (data_fd(data) for data in sandbox_data())
             options = bwrap_options(self.limits, runner_fd, filter_fd)
             args_fd = data_fd(b"".join(o.encode() + b"\0" for o in options))
             data_fds = [runner_fd, filter_fd, args_fd]
