@@ -198,7 +198,7 @@ def jupyter_server(tmp_path_factory):
                               stderr=subprocess.DEVNULL)
     url, headers = f"http://127.0.0.1:{port}", {"Authorization": f"token {token}"}
     try:
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 600  # a loaded machine
         while True:
             try:
                 if requests.get(f"{url}/api/status", headers=headers, timeout=5).status_code == 200:

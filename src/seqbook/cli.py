@@ -10,8 +10,8 @@
 `grade` (instructors) grades nbgrader's submitted/ in place, or imports a folder or an LMS zip
 of submissions into a course directory first; it grades every new or changed submission in the
 sandbox, records it as nbgrader's `autograde` does, and writes grades.csv (from the gradebook,
-as `export` does), a summary and a score histogram. `export` (instructors) writes the gradebook's grades (the
-manual ones included) as seqbook's CSV or an LMS's import file. `check` (students) runs the
+as `export` does), a summary and a score histogram. `export` (instructors) writes the
+gradebook's grades (the manual ones included) as seqbook's CSV or an LMS's import file. `check` (students) runs the
 grading tests on a notebook with practice inputs and prints what they say. `exam` (students) draws a mock exam from the
 question bank: a notebook, the same as HTML, and a separate answer sheet. `flashcards`
 writes the bank as a printable card sheet and an Anki deck.

@@ -42,8 +42,8 @@ from nbgrader.api import MissingEntry
 from sqlalchemy import inspect
 from sqlalchemy.exc import SAWarning
 
-from .gradebook import open_gradebook
 from . import ledger
+from .gradebook import open_gradebook
 from .ledger import TABLE
 from .sanitize import nbgrader_meta
 
