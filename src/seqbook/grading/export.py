@@ -114,7 +114,11 @@ def read_gradebook(db_url: str, assignment: str, cell_order: list[str] | None = 
                 grade.status = NEEDS_MANUAL
                 grade.message = "to grade by hand: " + ", ".join(waiting)
             grades.append(grade)
-        return grades
+        # the grader failed on these before anything reached nbgrader's tables: its ledger row says why
+        for student in sorted(set(recorded) - {g.student for g in grades}):
+            status, flags, reason = recorded[student]
+            grades.append(StudentGrade(student, float(record.max_score), status=status, flags=flags, message=reason))
+        return sorted(grades, key=lambda g: g.student)
 
 
 def max_score(db_url: str, assignment: str) -> float:
