@@ -35,8 +35,6 @@ VENV = Path(sys.prefix)
 # The course's commands, in an environment every user can run (see `shared_environment`)
 COMMANDS = ("jupyter", "jupyterhub-singleuser", "nbgrader", "alembic", "seqbook")
 COURSE_ID = "seqbook"
-# What JupyterLab 4 / Notebook 7 write into a notebook once its kernel (ipykernel) has run.
-JUPYTERLAB_KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 STUDENT_LAB_PLUGINS_OFF = ("@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:create-assignment",
                            "@jupyter/nbgrader:course-list")
 STUDENT_SERVER_EXTENSIONS_OFF = ("nbgrader.server_extensions.formgrader", "nbgrader.server_extensions.course_list")
@@ -181,6 +179,13 @@ class User:
         assert reply.status_code == 200, reply.text[:500]
         return reply.json()["content"]
 
+    def kernelspec(self) -> dict:
+        """What JupyterLab 4 / Notebook 7 write as the notebook's kernelspec once its kernel ran:
+        the server's default kernel, as the server lists it ("Python 3 (ipykernel)")."""
+        specs = self.get("api/kernelspecs").json()
+        spec = specs["kernelspecs"][specs["default"]]["spec"]
+        return {"display_name": spec["display_name"], "language": spec["language"], "name": specs["default"]}
+
     # a student's part, as they do it in JupyterLab
     def do_assignment(self, assignment: str, code: dict[str, str]) -> None:
         """Fetch, write `code` (grade_id -> source) into the notebook, save it as JupyterLab saves
@@ -192,7 +197,7 @@ class User:
             grade_id = cell["metadata"].get("nbgrader", {}).get("grade_id")
             if grade_id in code:
                 cell["source"] = code[grade_id]
-        nb["metadata"]["kernelspec"] = dict(JUPYTERLAB_KERNELSPEC)
+        nb["metadata"]["kernelspec"] = self.kernelspec()
         nb["metadata"]["language_info"] = {"name": "python", "version": "3.11.7", "mimetype": "text/x-python",
                                            "file_extension": ".py", "nbconvert_exporter": "python",
                                            "codemirror_mode": {"name": "ipython", "version": 3},
@@ -293,9 +298,14 @@ class HubCourse:
 
     def give_course_to_instructor(self) -> None:
         entry = pwd.getpwnam(self.instructor.name)
-        for path in [self.course, *self.course.rglob("*")]:  # what root wrote (seqbook grade) included
+        for path in [self.course, *self.course.rglob("*")]:
             os.lchown(path, entry.pw_uid, entry.pw_gid)
         os.chmod(self.course, 0o700)
+
+    def not_the_instructors(self) -> list[str]:
+        """Paths in the course directory the instructor does not own."""
+        uid = pwd.getpwnam(self.instructor.name).pw_uid
+        return [str(p) for p in [self.course, *self.course.rglob("*")] if p.lstat().st_uid != uid]
 
     def write_config(self) -> None:
         instructor, students = self.dir / "instructor-config", self.dir / "students-config"
@@ -373,14 +383,12 @@ c.Spawner.environment = {{
                    env=self.instructor_env(), check=check)
 
     def seqbook_grade(self) -> subprocess.CompletedProcess:
-        """`seqbook grade` as root (each submission runs as an unprivileged uid of its own; root runs
-        the course environment itself, not the test's stand-in for it); the course directory
-        then goes back to the instructor."""
-        done = run([str(VENV / "bin" / "seqbook"), "grade", self.assignment, str(self.course / "submitted"),
+        """`seqbook grade` as root, as the guide says (each submission runs as an unprivileged uid of
+        its own; root runs the course environment itself, not the test's stand-in for it); what
+        it writes in the course goes to the instructor by itself."""
+        return run([str(VENV / "bin" / "seqbook"), "grade", self.assignment, str(self.course / "submitted"),
                     "--course", str(self.course), "--workers", "2"], cwd=self.dir,
                    env={"PATH": f"{VENV / 'bin'}:{os.environ['PATH']}"})
-        self.give_course_to_instructor()
-        return done
 
     def seqbook(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         return run([str(self.bin / "seqbook"), *args], user=self.instructor.name, cwd=self.course,

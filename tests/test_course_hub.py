@@ -149,6 +149,11 @@ def test_seqbook_grade_keeps_what_nbgrader_wrote(graded, collected):
     assert after == collected
 
 
+def test_seqbook_grade_as_root_leaves_the_course_to_the_instructor(hub, graded):
+    """Item 6: no `chown -R` after every run."""
+    assert hub.not_the_instructors() == []
+
+
 def test_submission_time_reaches_the_gradebook(hub, collected, graded):
     """Item 2: the timestamp nbgrader recorded is the submission's time in the gradebook."""
     with Gradebook(f"sqlite:///{hub.course / 'gradebook.db'}") as gradebook:

@@ -18,11 +18,9 @@ from pathlib import Path
 import nbformat
 import pytest
 from nbgrader.api import Gradebook
-from sqlalchemy import text
 
 from nbgrader_course import ROOT, Course, fill_in, nbgrader, solution_code
 from seqbook.grading import export
-from seqbook.grading.ledger import TABLE
 
 ASSIGNMENT = "rnn_bptt"
 WRITTEN = "written_costs"
@@ -215,12 +213,14 @@ def test_roster_problems_are_clear(course, tmp_path):
 # ------------------------------------------------------------------ after `seqbook grade`
 @pytest.fixture(scope="module")
 def seqbook_course(tmp_path_factory):
-    """A class graded by `seqbook grade`: ana the reference, eve a file that is not a notebook."""
+    """A class graded by `seqbook grade`: ana the reference, fay the reference under another file
+    name, eve a file that is not a notebook."""
     root = tmp_path_factory.mktemp("seqbook-export")
     released = nbformat.read(ROOT / "exercises" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
     reference = solution_code(nbformat.read(ROOT / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4))
-    (root / "subs" / "ana").mkdir(parents=True)
-    nbformat.write(fill_in(released, reference), root / "subs" / "ana" / f"{ASSIGNMENT}.ipynb")
+    for student, file in (("ana", f"{ASSIGNMENT}.ipynb"), ("fay", "my copy.ipynb")):
+        (root / "subs" / student).mkdir(parents=True)
+        nbformat.write(fill_in(released, reference), root / "subs" / student / file)
     (root / "subs" / "eve").mkdir()
     (root / "subs" / "eve" / f"{ASSIGNMENT}.ipynb").write_text("not a notebook")
     done = seqbook("grade", ASSIGNMENT, str(root / "subs"), "--course", str(root / "course"), "--workers", "2")
@@ -229,21 +229,23 @@ def seqbook_course(tmp_path_factory):
 
 
 def test_seqbooks_ledger_gives_status_flags_and_reasons(seqbook_course, tmp_path):
+    grades = {g.student: g for g in export.read_gradebook(db(seqbook_course), ASSIGNMENT)}
+    eve, fay = grades["eve"], grades["fay"]
+    assert (eve.status, eve.score, eve.flags) == ("not graded", 0, []) and "not valid notebook JSON" in eve.message
+    assert fay.flags == ["notebook renamed"] and fay.status == export.NEEDS_MANUAL and fay.score == 100
+    export.write_csv([eve, fay], tmp_path / "two.csv")
+    table = rows(tmp_path / "two.csv")
+    assert table["fay"]["flags"] == "notebook renamed" and "not valid notebook JSON" in table["eve"]["message"]
+
+
+def test_seqbook_grade_writes_the_csv_export_writes(seqbook_course, tmp_path):
+    """One CSV writer: `seqbook grade`'s CSV is `seqbook export`'s, read from the gradebook."""
+    graded = (seqbook_course / f"{ASSIGNMENT}-grades.csv").read_text()
     root = tmp_path / "course"
     shutil.copytree(seqbook_course, root, ignore=shutil.ignore_patterns("*.lock"))
-    grades = {g.student: g for g in export.read_gradebook(db(root), ASSIGNMENT)}
-    assert grades["eve"].status == "ungradable" and grades["eve"].score == 0
-    # the columns the grading engineer's ledger adds: read when present
-    with Gradebook(db(root)) as gradebook:
-        for column in ("flags", "message"):
-            gradebook.db.execute(text(f"ALTER TABLE {TABLE} ADD COLUMN {column} TEXT"))
-        gradebook.db.execute(text(f"UPDATE {TABLE} SET flags = :f, message = :m WHERE student = 'eve'"),
-                             {"f": '["notebook renamed to x.ipynb"]', "m": "the file is not valid notebook JSON"})
-        gradebook.db.commit()
-    eve = {g.student: g for g in export.read_gradebook(db(root), ASSIGNMENT)}["eve"]
-    assert eve.flags == ["notebook renamed to x.ipynb"] and eve.message == "the file is not valid notebook JSON"
-    export.write_csv([eve], root / "eve.csv")
-    assert rows(root / "eve.csv")["eve"]["flags"] == "notebook renamed to x.ipynb"
+    export_cli(root)
+    assert (root / f"{ASSIGNMENT}-grades.csv").read_text() == graded
+    assert rows(seqbook_course / f"{ASSIGNMENT}-grades.csv")["ana"]["status"] == export.NEEDS_MANUAL
 
 
 def test_after_seqbook_grade_only_the_written_answer_waits_for_a_person(seqbook_course, tmp_path):

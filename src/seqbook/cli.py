@@ -7,10 +7,11 @@
     seqbook exam [--points 60] [--seed N] [--out DIR]
     seqbook flashcards [--out DIR]
 
-`grade` (instructors) imports a folder or an LMS zip of submissions into a course directory,
-grades every new or changed submission in the sandbox, and writes feedback, grades.csv, a
-summary and a score histogram. `export` (instructors) writes the gradebook's grades (the
-manual ones included) as seqbook's CSV or an LMS's import file. `check` (students) runs the
+`grade` (instructors) grades nbgrader's submitted/ in place, or imports a folder or an LMS zip
+of submissions into a course directory first; it grades every new or changed submission in the
+sandbox, records it as nbgrader's `autograde` does, and writes grades.csv (from the gradebook,
+as `export` does), a summary and a score histogram. `export` (instructors) writes the
+gradebook's grades (the manual ones included) as seqbook's CSV or an LMS's import file. `check` (students) runs the
 grading tests on a notebook with practice inputs and prints what they say. `exam` (students) draws a mock exam from the
 question bank: a notebook, the same as HTML, and a separate answer sheet. `flashcards`
 writes the bank as a printable card sheet and an Anki deck.
@@ -18,6 +19,7 @@ writes the bank as a printable card sheet and an Anki deck.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import sys
@@ -86,15 +88,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def grade_class(parser, args) -> int:
-    from tqdm import tqdm
-
-    from seqbook.grading import engine, report
-    from seqbook.grading.course import Course
-    from seqbook.grading.gradebook import open_gradebook, register_assignment
-    from seqbook.grading.intake import import_submissions
-    from seqbook.grading.judging import grade_cells
-    from seqbook.grading.ledger import Busy, exclusive
-    from seqbook.grading.secret import SecretError
+    from seqbook.grading.course import give_to_owner
 
     if shutil.which("bwrap") is None:
         parser.error("bubblewrap is missing: apt-get install bubblewrap")
@@ -102,11 +96,30 @@ def grade_class(parser, args) -> int:
         parser.error(f"{args.submissions} does not exist")
     if args.workers < 1:
         parser.error("--workers must be at least 1")
-    name = args.assignment
     root = args.course.resolve()
-    release = root / "exercises" / name / f"{name}.ipynb"
-    release.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(REPO / "exercises" / name / f"{name}.ipynb", release)
+    try:
+        return grade_and_export(args, root)
+    finally:
+        give_to_owner(root)
+
+
+def grade_and_export(args, root: Path) -> int:
+    from tqdm import tqdm
+
+    from seqbook.grading import engine, export, report
+    from seqbook.grading.course import Course
+    from seqbook.grading.gradebook import register_assignment
+    from seqbook.grading.intake import import_submissions
+    from seqbook.grading.ledger import Busy, exclusive
+    from seqbook.grading.secret import SecretError
+
+    name = args.assignment
+    release, ours = root / "exercises" / name / f"{name}.ipynb", REPO / "exercises" / name / f"{name}.ipynb"
+    if not release.is_file() or json.loads(release.read_bytes()) != json.loads(ours.read_bytes()):  # the spec's
+        if release.is_file():
+            print(f"{release} differs from the release the grading spec is for: replaced by {ours}")
+        release.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(ours, release)
     course = Course(root, SPECS, args.db, args.secret_file)
     executor = None
     if args.dask:
@@ -125,18 +138,27 @@ def grade_class(parser, args) -> int:
     except (Busy, SecretError) as exc:
         print(f"seqbook grade: {exc}", file=sys.stderr)
         return 1
-    points = grade_cells(course.release(name))
-    with open_gradebook(course.db_url) as gradebook:
-        rows = report.read_rows(gradebook, name, points)
+    grades = export.read_gradebook(course.db_url, name, export.cell_order(release))
     csv_path, plot_path = root / f"{name}-grades.csv", root / f"{name}-scores.png"
-    report.write_grades_csv(rows, csv_path, list(points))
-    report.plot_histogram(rows, plot_path, name)
-    print(report.summary(rows, intake.problems, {r.resources for r in results if r.resources}))
-    print(f"grades: {csv_path}\nhistogram: {plot_path}\nfeedback: {root / 'feedback'}/<student>/{name}/")
+    export.write_csv(grades, csv_path)
+    report.plot_histogram(grades, plot_path, name)
+    print(report.summary(grades, intake.problems, {r.resources for r in results if r.resources}))
+    print(f"grades: {csv_path}\nhistogram: {plot_path}\nautograded notebooks and seqbook's pages: "
+          f"{root / 'autograded'}/<student>/{name}/\nnext: grade the written answers in the formgrader, then "
+          f"`nbgrader generate_feedback {name}` and `seqbook export {name}`")
     return 0
 
 
 def export_grades(parser, args) -> int:
+    from seqbook.grading.course import give_to_owner
+
+    try:
+        return write_export(parser, args)
+    finally:
+        give_to_owner(args.course.resolve())
+
+
+def write_export(parser, args) -> int:
     from seqbook.grading import export
 
     root, name = args.course.resolve(), args.assignment

@@ -3,9 +3,9 @@
     intake      submitted/ -> Submission per student            intake.collect
     execution   Submission -> the code running in sandboxes      execution.Execution  } on a worker:
     judging     the spec's tests against it -> Result            judging.judge        } grade_job
-    feedback    Result -> the student's feedback page            feedback.write_feedback
+    feedback    Result -> seqbook's page of the tests            feedback.write_feedback
     recording   Result -> autograded/, gradebook, ledger         recording.record
-    CSV         gradebook -> grades.csv, summary, histogram      report (called by the command)
+    CSV         gradebook -> grades.csv                          export (called by the command)
 
 Submissions whose bytes and grading version are unchanged since they were recorded are
 skipped. Execution and judging run on workers (threads by default, any
@@ -69,6 +69,7 @@ class GradingRun:
         self.spec_file = self.course.spec_path(self.assignment)
         check_spec(load_spec(self.spec_file), self.release)
         self.secret = self.course.secret()
+        self.late_penalty = self.course.late_penalty()
         self.version = ledger.grading_version(self.spec_file, self.course.release_path(self.assignment), self.secret)
 
 
@@ -119,7 +120,7 @@ def grade_and_record(run: GradingRun, gradebook, todo: list[Submission]) -> list
                 result = future.result()
             except Exception as exc:  # noqa: BLE001 - a lost worker must not sink the batch
                 result = failed(submission.student, run.release, f"grader error: {exc!r}")
-            result = finish(run, gradebook, result, submission.digest)
+            result = finish(run, gradebook, result, submission)
             results.append(result)
             flags = f", {len(result.flags)} flag(s)" if result.flags else ""
             run.progress(f"[{n}/{len(todo)}] {result.student}: {result.status}, "
@@ -132,17 +133,18 @@ def grade_and_record(run: GradingRun, gradebook, todo: list[Submission]) -> list
     return results
 
 
-def finish(run: GradingRun, gradebook, result: Result, digest: str) -> Result:
+def finish(run: GradingRun, gradebook, result: Result, submission: Submission) -> Result:
     """The feedback and recording stages for one result; a failure there becomes the
     result's status "error" (recorded in the ledger alone if at all possible)."""
     try:
         write_feedback(run.course, run.assignment, result)
-        recording.record(run.course, gradebook, run.assignment, run.release, result, digest, run.version)
+        recording.record(run.course, gradebook, run.assignment, run.release, result, submission, run.version,
+                         run.late_penalty)
         return result
     except Exception as exc:  # noqa: BLE001 - one submission's files must not sink the batch
         error = failed(result.student, run.release, f"the result could not be recorded: {exc!r}")
         try:
-            recording.record_error(gradebook, run.assignment, error, digest, run.version)
+            recording.record_error(gradebook, run.assignment, error, submission.digest, run.version)
         except Exception as again:  # noqa: BLE001
             run.progress(f"{result.student}: could not record even the error: {safe_text(repr(again))}")
         return error

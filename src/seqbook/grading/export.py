@@ -29,7 +29,6 @@ Full name, Email address, ... Any other columns are kept (Moodle) or ignored (Ca
 from __future__ import annotations
 
 import csv
-import json
 import re
 import time
 import warnings
@@ -40,9 +39,10 @@ from pathlib import Path
 
 import nbformat
 from nbgrader.api import MissingEntry
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect
 from sqlalchemy.exc import SAWarning
 
+from . import ledger
 from .gradebook import open_gradebook
 from .ledger import TABLE
 from .sanitize import nbgrader_meta
@@ -64,7 +64,7 @@ class StudentGrade:
     cells: dict[str, float] = field(default_factory=dict)  # grade_id -> points
     raw_score: float = 0.0  # the sum of the cells, before any late penalty
     late_penalty: float = 0.0
-    status: str = NO_SUBMISSION  # graded | ungradable | needs manual grading | no submission
+    status: str = NO_SUBMISSION  # graded | needs manual grading | not graded | error | no submission
     flags: list[str] = field(default_factory=list)
     message: str = ""  # why it could not be graded; which cells wait for a person
     submitted_at: datetime | None = None
@@ -77,7 +77,7 @@ class StudentGrade:
     @property
     def final(self) -> bool:
         """A grade an LMS may get: everything graded, by the machine and by people."""
-        return self.status in ("graded", "ungradable")
+        return self.status in ("graded", "not graded")  # an error is graded again on the next run
 
 
 def read_gradebook(db_url: str, assignment: str, cell_order: list[str] | None = None) -> list[StudentGrade]:
@@ -89,7 +89,7 @@ def read_gradebook(db_url: str, assignment: str, cell_order: list[str] | None = 
             record = gradebook.find_assignment(assignment)
         except MissingEntry:
             raise ValueError(f"the gradebook has no assignment {assignment!r}") from None
-        ledger = read_ledger(gradebook.db, assignment)
+        recorded = read_ledger(gradebook.db, assignment)
         rank = {name: i for i, name in enumerate(cell_order or [])}
         grades = []
         for submission in sorted(record.submissions, key=lambda s: s.student.id):
@@ -105,8 +105,8 @@ def read_gradebook(db_url: str, assignment: str, cell_order: list[str] | None = 
                     if cell.needs_manual_grade:
                         waiting.append(cell.name)
             grade.raw_score = sum(grade.cells.values())
-            status, grade.flags, grade.message = ledger.get(grade.student, ("graded", [], ""))
-            if flagged and not grade.flags:
+            status, grade.flags, grade.message = recorded.get(grade.student, ("graded", [], ""))
+            if flagged and not grade.flags and status == "graded":  # flagged by a person in the formgrader
                 grade.flags = ["flagged in the gradebook"]
             if status != "graded":
                 grade.status = status
@@ -114,7 +114,11 @@ def read_gradebook(db_url: str, assignment: str, cell_order: list[str] | None = 
                 grade.status = NEEDS_MANUAL
                 grade.message = "to grade by hand: " + ", ".join(waiting)
             grades.append(grade)
-        return grades
+        # the grader failed on these before anything reached nbgrader's tables: its ledger row says why
+        for student in sorted(set(recorded) - {g.student for g in grades}):
+            status, flags, reason = recorded[student]
+            grades.append(StudentGrade(student, float(record.max_score), status=status, flags=flags, message=reason))
+        return sorted(grades, key=lambda g: g.student)
 
 
 def max_score(db_url: str, assignment: str) -> float:
@@ -131,27 +135,12 @@ def cell_order(release: Path) -> list[str]:
 
 
 def read_ledger(session, assignment: str) -> dict[str, tuple[str, list[str], str]]:
-    """student -> (status, flags, message) from seqbook's ledger; {} in a gradebook that only
-    nbgrader filled. Reads `flags` and `message` where the ledger has them."""
-    connection = session.connection()
-    if not inspect(connection).has_table(TABLE):
+    """student -> (status, flags, reason) from seqbook's ledger; {} in a gradebook that only
+    nbgrader filled."""
+    if not inspect(session.connection()).has_table(TABLE):
         return {}
-    columns = {c["name"] for c in inspect(connection).get_columns(TABLE)}
-    extra = [c for c in ("flags", "message") if c in columns]
-    rows = session.execute(text(f"SELECT student, status{''.join(', ' + c for c in extra)} FROM {TABLE} "
-                                "WHERE assignment = :a"), {"a": assignment})
-    ledger = {}
-    for row in rows.mappings():
-        ledger[row["student"]] = (row["status"], parse_flags(row.get("flags")), row.get("message") or "")
-    return ledger
-
-
-def parse_flags(value) -> list[str]:
-    if not value:
-        return []
-    if isinstance(value, str) and value.startswith("["):
-        return [str(f) for f in json.loads(value)]
-    return [f for f in str(value).split("\n") if f]
+    return {row["student"]: (row["status"], [f for f in row["flags"].split("; ") if f], row["reason"])
+            for row in ledger.rows(session, assignment)}
 
 
 # ------------------------------------------------------------------ the roster

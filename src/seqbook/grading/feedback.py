@@ -1,7 +1,9 @@
-"""The feedback stage: the page a student gets back for one graded submission.
+"""The feedback stage: seqbook's page of one graded submission's tests.
 
 It shows every test's name, points and message and why anything went wrong, never the
-grading code. Its look is not part of the grading version: restyling it regrades nothing.
+grading code. It lies beside the autograded notebook (`Course.report_page`); nbgrader's
+`generate_feedback` copies it into feedback/ with its own page of the student's notebook.
+Its look is not part of the grading version: restyling it regrades nothing.
 """
 from __future__ import annotations
 
@@ -29,4 +31,4 @@ def feedback_html(assignment: str, result: Result) -> str:
 
 
 def write_feedback(course, assignment: str, result: Result) -> None:
-    write_atomically(course.feedback(assignment, result.student), feedback_html(assignment, result))
+    write_atomically(course.report_page(assignment, result.student), feedback_html(assignment, result))

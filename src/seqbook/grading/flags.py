@@ -17,6 +17,7 @@ FORBIDDEN_MODULES = ("torch", "seqbook", "nbgrader", "functorch", "torchgen", "j
 TEMPLATES = {
     # the file
     "renamed": "notebook renamed",
+    "late": "submitted late (the LMS says so, without the time)",
     "kernelspec": "kernelspec changed",
     # nbgrader cells ({cell}: a grade id of the released notebook)
     "edited": "locked cell {cell} was edited",

@@ -93,7 +93,7 @@ def sanitize(raw: bytes, release: nbformat.NotebookNode) -> Sanitized:
     tampered = found.tampered
     out, placed = [], {}  # placed: grade_id -> index in out
 
-    if nb.metadata.get("kernelspec") != release.metadata.get("kernelspec"):
+    if not same_kernel(nb, release):
         found.add("kernelspec", detail=f"kernelspec changed to {shown(json.dumps(nb.metadata.get('kernelspec')))}")
     for cell in nb.cells:
         meta = nbgrader_meta(cell)
@@ -142,6 +142,16 @@ def sanitize(raw: bytes, release: nbformat.NotebookNode) -> Sanitized:
     found.notebook.cells = out
     found.tampered = {g for g in tampered if is_test(released[g])}
     return found
+
+
+def same_kernel(nb, release) -> bool:
+    """Whether a notebook runs on the released one's kernel: the same kernel name, and the same
+    language where it names one (Colab leaves it out). Not the display name, which JupyterLab 4
+    and Notebook 7 rewrite ("Python 3 (ipykernel)") whenever they save."""
+    spec, expected = (n.metadata.get("kernelspec") for n in (nb, release))
+    spec = spec if isinstance(spec, dict) else {}
+    return spec.get("name") == expected.get("name") and spec.get("language", expected.get("language")) \
+        == expected.get("language")
 
 
 def compare(found: Sanitized, grade_id: str, cell, meta: dict, reference) -> bool:

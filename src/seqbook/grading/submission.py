@@ -9,6 +9,11 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from datetime import datetime
+
+# What nbgrader's `collect` writes beside a notebook; recording copies them to autograded/, where
+# `generate_feedback` and `release_feedback` need them (the timestamp also names the feedback).
+NBGRADER_FILES = ("timestamp.txt", "submission_secret.txt")
 
 STATUSES = ("graded", "not graded", "error")  # error: the grader failed on this submission
 
@@ -22,12 +27,16 @@ class Submission:
     problem: str = ""  # why there is no notebook: refused at intake, missing, several
     flags: list[str] = field(default_factory=list)  # about the file (flags.py vocabulary)
     details: list[str] = field(default_factory=list)  # what the flags refer to, for the instructor
+    timestamp: datetime | None = None  # when it was submitted (UTC, naive, as nbgrader stores it)
+    files: dict[str, bytes] = field(default_factory=dict)  # NBGRADER_FILES found beside the notebook
 
     @property
     def digest(self) -> str:
-        """sha256 of what was submitted: the ledger grades a submission once per digest."""
+        """sha256 of what was submitted and when: the ledger grades a submission once per digest
+        (a resubmission of the same bytes is recorded again, with its new time)."""
         data = self.notebook if self.notebook is not None else f"missing: {self.problem}".encode()
-        return hashlib.sha256(data).hexdigest()
+        stamp = self.files.get("timestamp.txt", b"")
+        return hashlib.sha256(data + (b"\0" + stamp if stamp else b"")).hexdigest()
 
 
 @dataclass
