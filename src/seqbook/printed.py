@@ -21,6 +21,15 @@ def escape(text: str) -> str:
     return "".join(p if i % 2 else MARKDOWN_SPECIAL.sub(r"\\\1", p) for i, p in enumerate(pieces))
 
 
+DISPLAY_MATH = re.compile(r"\s*(\$\$.+?\$\$)\s*", re.DOTALL)
+
+
+def display_maths_apart(markdown: str) -> str:
+    """`$$...$$` inside a paragraph (as the question bank writes it) as a block of its own:
+    MyST reads display maths only there."""
+    return DISPLAY_MATH.sub(r"\n\n\1\n\n", markdown).strip()
+
+
 def indent(markdown: str, spaces: int) -> str:
     """Continuation lines of a list item."""
     return markdown.strip().replace("\n", "\n" + " " * spaces)

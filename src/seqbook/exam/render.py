@@ -18,6 +18,7 @@ from docutils.nodes import make_id
 from seqbook.exam import proofread, selfcheck
 from seqbook.exam.bank import REPO, Bank, Question, load
 from seqbook.exam.markdown import inline_html, to_html
+from seqbook.printed import display_maths_apart
 from seqbook.quiz import MultipleChoice, Quiz
 
 
@@ -108,9 +109,10 @@ def question_markdown(question: Question) -> str:
     wrong = f"\n\n*Common wrong answers.*\n\n{question.wrong.strip()}" if question.wrong.strip() else ""
     follows = f" Follows on from {', '.join(question.requires)}." if question.requires else ""
     taught = section_title(question)
-    return (f"**{question.id}** ({points_text(question.points)}).{follows}\n\n{question.asked().strip()}\n\n"
-            f"*Model answer.*\n\n{question.answer.strip()}{wrong}\n\n"
-            f"Taught in: {taught}{'' if taught.endswith(('.', '?', '!')) else '.'}\n")
+    return display_maths_apart(
+        f"**{question.id}** ({points_text(question.points)}).{follows}\n\n{question.asked().strip()}\n\n"
+        f"*Model answer.*\n\n{question.answer.strip()}{wrong}\n\n"
+        f"Taught in: {taught}{'' if taught.endswith(('.', '?', '!')) else '.'}") + "\n"
 
 
 class Html:

@@ -11,9 +11,11 @@ nothing, so a site built without `make pdf` has no dead link.
 from __future__ import annotations
 
 import shutil
+from html.parser import HTMLParser
 from pathlib import Path
 
 from docutils import nodes
+from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util.docutils import SphinxDirective
 
 PDF = "seqbook.pdf"  # _config.yml's latex targetname, with .pdf
@@ -54,6 +56,71 @@ def answers_to_appendix(app, doctree, docname):
         appendix += section
     doctree += nodes.raw("", r"\appendix", format="latex")
     doctree += appendix
+
+
+class HtmlOnPaper(HTMLParser):
+    """The paragraphs (with bold) and tables of a chapter's `HTML(...)` output as docutils
+    nodes: what such an output shows is text, which paper can print."""
+
+    def __init__(self):
+        super().__init__()
+        self.blocks, self.row, self.inline, self.bold = [], None, None, False
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "table":
+            self.blocks.append([])
+        elif tag == "tr" and self.blocks and isinstance(self.blocks[-1], list):
+            self.row = []
+            self.blocks[-1].append(self.row)
+        elif tag in ("th", "td") and self.row is not None:
+            self.inline = nodes.paragraph()
+            self.row.append((tag == "th", self.inline))
+        elif tag == "p":
+            self.inline = nodes.paragraph()
+            self.blocks.append(self.inline)
+        elif tag in ("b", "strong"):
+            self.bold = True
+
+    def handle_endtag(self, tag):
+        if tag in ("b", "strong"):
+            self.bold = False
+        elif tag in ("p", "th", "td"):
+            self.inline = None
+        elif tag == "table":
+            self.row = None
+
+    def handle_data(self, data):
+        if self.inline is not None and data:
+            self.inline += nodes.strong(data, data) if self.bold else nodes.Text(data)
+
+    def nodes(self) -> list[nodes.Node]:
+        return [block if isinstance(block, nodes.paragraph) else _table(block) for block in self.blocks]
+
+
+def _table(rows: list) -> nodes.table:
+    width = max(len(row) for row in rows)
+    group = nodes.tgroup(cols=width)
+    group += [nodes.colspec(colwidth=1) for _ in range(width)]
+    head, body = nodes.thead(), nodes.tbody()
+    for row in rows:
+        line = nodes.row("", *(nodes.entry("", cell) for _, cell in row))
+        (head if all(is_head for is_head, _ in row) else body).append(line)
+    group += [part for part in (head, body) if part.children]
+    return nodes.table("", group)
+
+
+class PrintHtmlOutputs(SphinxPostTransform):
+    """On paper, an output that only has HTML (after myst-nb chose it) prints its text."""
+
+    default_priority = 5  # after myst-nb's SelectMimeType (4)
+    builders = ("latex",)
+
+    def run(self, **kwargs):
+        for raw in list(self.document.findall(nodes.raw)):
+            if "html" in raw.get("format", "").split() and "text_html" in raw.get("classes", []):
+                parser = HtmlOnPaper()
+                parser.feed(raw.astext())
+                raw.replace_self(parser.nodes())
 
 
 def built_pdf(app) -> Path:
@@ -105,6 +172,7 @@ def setup(app):
     app.add_node(QuizAnswers)
     app.add_directive("seqbook-quiz-answers", QuizAnswersDirective)
     app.connect("doctree-resolved", answers_to_appendix)
+    app.add_post_transform(PrintHtmlOutputs)
     app.add_node(PdfLink)
     app.add_directive("seqbook-pdf", PdfLinkDirective)
     app.connect("config-inited", note_pdf)
