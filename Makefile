@@ -5,6 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8000
+# A TeX error fails the PDF build instead of waiting for input.
+LATEXOPTS ?= -interaction=nonstopmode -halt-on-error
 
 .PHONY: book pdf test serve setup system-deps vendor exercises clean
 
@@ -41,7 +43,7 @@ book: setup
 # then the website, which copies it into _build/html and links it. Both builds share the
 # notebooks' execution cache: whichever runs second executes nothing.
 pdf: setup system-deps
-	$(BIN)/jupyter-book build . --builder pdflatex -W -n --keep-going
+	LATEXOPTS="$(LATEXOPTS)" $(BIN)/jupyter-book build . --builder pdflatex -W -n --keep-going
 	$(MAKE) book
 
 # One pytest-xdist worker per core; tests sharing a module's fixture stay on one (tests/conftest.py).

@@ -77,7 +77,7 @@ class Numeric:
 
     def printed(self) -> tuple[str, str]:
         within = f" (within {self.tolerance:g})" if self.tolerance >= 1e-6 else ""
-        return "Answer: ______", f"{self.answer:g}{within}. {self.explanation}"
+        return "Answer: ______", f"**{self.answer:g}**{within}. {self.explanation}"
 
 
 @dataclass
