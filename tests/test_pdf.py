@@ -78,7 +78,7 @@ def test_quizzes_print_questions_and_their_answers_in_the_appendix(text):
     assert appendix, "no appendix of answers"
     assert "(b) One, shared by all steps" in body  # an option of the first RNN quiz
     assert text.count("Answers on page") >= 15
-    assert re.search(r"Recurrent networks and backpropagation through time: Self-check 1\. \(b\) One, shared "
+    assert re.search(r"A\.\d+ Recurrent networks and backpropagation through time 1\. \(b\) One, shared "
                      r"by all steps\.", appendix)
 
 

@@ -11,6 +11,7 @@ nothing, so a site built without `make pdf` has no dead link.
 from __future__ import annotations
 
 import shutil
+from collections import Counter
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -48,9 +49,12 @@ def answers_to_appendix(app, doctree, docname):
     if app.builder.format != "latex" or not found:
         return
     appendix = nodes.section("", nodes.title("", "Answers to the self-checks"), ids=["seqbook-quiz-answers"])
-    for node in found:
-        chapter = app.env.titles[node["docname"]].astext()
-        section = nodes.section("", nodes.title("", f"{chapter}: {node['title']}"), ids=[node["label"]])
+    quizzes = Counter(node["docname"] for node in found)
+    for node in found:  # titled by their chapter, and by their own title where a chapter has several
+        title = app.env.titles[node["docname"]].astext()
+        if quizzes[node["docname"]] > 1:
+            title += f": {node['title']}"
+        section = nodes.section("", nodes.title("", title), ids=[node["label"]])
         section += nodes.raw("", rf"\label{{{node['label']}}}", format="latex")
         section.extend(node.children)
         appendix += section
