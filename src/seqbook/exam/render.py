@@ -156,12 +156,10 @@ def topic_page(slug: str, bank: Bank | None = None) -> Html:
 def topic_index(bank: Bank | None = None) -> Html:
     """A table of the topics with their number of questions and points (for the index page)."""
     bank = bank or load()
-    rows = "".join(
-        f'<tr><td><a href="{t.slug}.html">{html.escape(t.title)}</a></td>'
-        f'<td>{len(bank.by_topic(t.slug))}</td><td>{sum(q.points for q in bank.by_topic(t.slug)):g}</td></tr>'
-        for t in bank.topics)
-    table = "".join(f"| {t.title} | {len(bank.by_topic(t.slug))} | {sum(q.points for q in bank.by_topic(t.slug)):g} |\n"
-                    for t in bank.topics)
+    counts = [(t, len(bank.by_topic(t.slug)), f"{sum(q.points for q in bank.by_topic(t.slug)):g}") for t in bank.topics]
+    rows = "".join(f'<tr><td><a href="{t.slug}.html">{html.escape(t.title)}</a></td><td>{n}</td><td>{points}</td></tr>'
+                   for t, n, points in counts)
+    table = "".join(f"| {t.title} | {n} | {points} |\n" for t, n, points in counts)  # the printed book's
     return Html(f'<table class="seqbook-exam-topics"><thead><tr><th>Topic</th><th>Questions</th>'
                 f'<th>Points</th></tr></thead><tbody>{rows}</tbody></table>',
                 f"| Topic | Questions | Points |\n|---|--:|--:|\n{table}")
