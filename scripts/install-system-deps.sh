@@ -13,12 +13,12 @@ command -v node >/dev/null || needed+=(nodejs)
 command -v useradd >/dev/null || needed+=(passwd)
 command -v runuser >/dev/null || needed+=(util-linux)
 command -v ps >/dev/null || needed+=(procps)
-# The printed book (make pdf): Sphinx's LaTeX builder with XeLaTeX, latexmk and GNU FreeFont,
+# The printed book (make pdf): Sphinx's LaTeX builder with XeLaTeX, latexmk, GNU FreeFont and DejaVu,
 # without recommends (~85 MB to download instead of ~200 MB), and pdftotext for its test.
 tex=()
 command -v xelatex >/dev/null && command -v latexmk >/dev/null && kpsewhich fncychap.sty >/dev/null \
-  && fc-list | grep -q FreeSerif \
-  || tex=(texlive-xetex texlive-latex-recommended texlive-latex-extra texlive-fonts-recommended latexmk fonts-freefont-otf)
+  && [ -n "$(fc-list FreeSerif)" ] && [ -n "$(fc-list 'DejaVu Sans Mono')" ] \
+  || tex=(texlive-xetex texlive-latex-recommended texlive-latex-extra texlive-fonts-recommended latexmk fonts-freefont-otf fonts-dejavu-core)
 command -v pdftotext >/dev/null || needed+=(poppler-utils)
 [ ${#needed[@]} -eq 0 ] && [ ${#tex[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ]; then
