@@ -5,6 +5,7 @@ import os
 import re
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -57,8 +58,10 @@ def text(pdf) -> str:
 
 
 def test_every_chapter_title_is_in_the_pdf(text):
-    # as a chapter heading (set in capitals), not only mentioned in a cross-reference
-    missing = [title(d) for d in chapter_docnames() if words(title(d)).upper() not in text]
+    # as a chapter heading ("CHAPTER TWO LSTM: MEMORY CELLS AND GATES"), not only mentioned in a
+    # cross-reference; an exam topic may have its chapter's title, so count them
+    wanted = Counter(words(title(d)).upper() for d in chapter_docnames())
+    missing = [t for t, n in wanted.items() if len(re.findall(rf"CHAPTER [A-Z-]+ {re.escape(t)}\b", text)) < n]
     assert not missing, f"chapter titles missing from the PDF: {missing}"
 
 
@@ -85,7 +88,7 @@ def test_quizzes_print_questions_and_their_answers_in_the_appendix(text):
 
 
 def test_exam_part_prints_the_model_answers(text):
-    exam = text.rpartition("RECURRENT NETWORKS AND HOW THEY LEARN")[2]  # the exam chapter's heading on
+    exam = text.rpartition("RECURRENT NETWORKS AND HOW THEY LEARN")[2]  # from the exam topic's heading on
     assert exam.count("Model answer.") >= 5
     assert "Answer sheet" in text
 
