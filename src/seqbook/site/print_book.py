@@ -162,7 +162,7 @@ def pdf_in_download_menu(app, pagename, templatename, context, doctree):
         return
     for group in context.get("header_buttons", []):
         if group.get("label") == "download-buttons":
-            group["buttons"].append({"type": "link", "url": context["pathto"](PDF, 1), "text": "book .pdf",
+            group["buttons"].append({"type": "link", "url": context["pathto"](PDF, 1), "text": "whole book .pdf",
                                      "tooltip": "Download the whole book as a PDF", "icon": "fas fa-book",
                                      "label": "download-book-pdf-button"})
 
