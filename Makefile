@@ -5,8 +5,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8000
+# A TeX error fails the PDF build instead of waiting for input.
+LATEXOPTS ?= -interaction=nonstopmode -halt-on-error
 
-.PHONY: book test serve setup system-deps vendor exercises clean
+.PHONY: book pdf test serve setup system-deps vendor exercises clean
 
 setup: $(STAMP) vendor
 
@@ -36,6 +38,13 @@ system-deps:
 book: setup
 	$(BIN)/jupyter-book build . -W -n --keep-going
 	@echo "The book is at file://$(CURDIR)/_build/html/index.html"
+
+# The printed book (_build/latex/seqbook.pdf, Sphinx's LaTeX builder with TeX Live from Debian),
+# then the website, which copies it into _build/html and links it. Both builds share the
+# notebooks' execution cache: whichever runs second executes nothing.
+pdf: setup system-deps
+	LATEXOPTS="$(LATEXOPTS)" $(BIN)/jupyter-book build . --builder pdflatex -W -n --keep-going
+	$(MAKE) book
 
 # One pytest-xdist worker per core; tests sharing a module's fixture stay on one (tests/conftest.py).
 test: setup system-deps

@@ -15,6 +15,7 @@ import math
 import uuid
 from dataclasses import dataclass
 
+from seqbook import printed
 from seqbook.markup import block_html, inline_html, speech_text
 
 # Shown after a first wrong answer to a question that has no hint of its own.
@@ -46,6 +47,11 @@ class MultipleChoice:
     def key(self) -> dict:
         return {"kind": "choice", "correct": self.correct}
 
+    def printed(self) -> tuple[str, str]:
+        """Markdown of the options (a), (b), ... and of the answer, for the printed book."""
+        options = "\n".join(f"- ({chr(97 + i)}) {option}" for i, option in enumerate(self.options))
+        return options, f"({chr(97 + self.correct)}) {self.options[self.correct].rstrip('.')}. {self.explanation}"
+
 
 @dataclass
 class Numeric:
@@ -68,6 +74,10 @@ class Numeric:
 
     def key(self) -> dict:
         return {"kind": "number", "answer": self.answer, "tolerance": self.tolerance}
+
+    def printed(self) -> tuple[str, str]:
+        within = f" (within {self.tolerance:g})" if self.tolerance >= 1e-6 else ""
+        return "Answer: ______", f"**{self.answer:g}**{within}. {self.explanation}"
 
 
 @dataclass
@@ -100,6 +110,10 @@ class RandomNumeric:
         return {"kind": "random", "params": self.params, "formula": self.formula,
                 "tolerance": self.tolerance}
 
+    def printed(self) -> tuple[str, str]:
+        # The numbers are drawn in the browser; on paper the question keeps its placeholders.
+        return "Answer: ______", self.explanation
+
 
 Question = MultipleChoice | Numeric | RandomNumeric
 KINDS = {"choice": MultipleChoice, "number": Numeric, "random": RandomNumeric}
@@ -130,6 +144,16 @@ class Quiz:
                 raise ValueError(f"quiz item kind must be one of {sorted(KINDS)}, got {kind!r}")
             questions.append(KINDS[kind](**fields))
         return cls(questions, title)
+
+    def _repr_markdown_(self) -> str:
+        """For the printed book: numbered questions; the answers go to the book's appendix."""
+        questions, answers = [], []
+        for n, q in enumerate(self.questions, 1):
+            options, answer = q.printed()
+            questions.append(f"{n}. {printed.indent(q.question, 3)}\n\n   {printed.indent(options, 3)}")
+            answers.append(answer)
+        return (f"**{printed.escape(self.title)}**\n\n" + "\n\n".join(questions) + "\n\n"
+                + printed.quiz_answers(self.title, answers))
 
     def _repr_html_(self) -> str:
         uid = f"seqbook-quiz-{uuid.uuid4().hex[:8]}"

@@ -73,6 +73,7 @@ def write_exam_files(app, exception):
 
 
 def setup(app):
+    app.setup_extension("seqbook.site.print_book")
     app.add_node(downloads.RunBox)
     app.add_directive("seqbook-install", downloads.InstallDirective)
     app.connect("config-inited", pages.single_sidebar_toggle)

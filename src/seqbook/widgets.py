@@ -36,6 +36,7 @@ from matplotlib.gridspec import GridSpec, GridSpecFromSubplotSpec
 from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.text import Text
 
+from seqbook import printed
 from seqbook.markup import speech_text
 
 MAX_FRAMES = 64  # every frame is a PNG inside the page
@@ -44,6 +45,7 @@ WIDE_DPI = 120  # ... drawn at 1.5 device px per CSS px: sharp there, and enlarg
 NARROW_WIDTH, NARROW_PANEL_HEIGHT = 4.0, 3.0  # phone rendition, inches (shown ~340 px wide)
 NARROW_DPI = 150  # sharp on phone screens (2-3 device pixels per CSS pixel)
 NARROW_MIN_FONT = 9.5  # points: at 4 in shown 340 px wide, 11 CSS px
+PRINT_DPI = 200  # the printed book's figure (about 6 in wide on the page)
 PHONE_MEDIA = "(max-width: 700px)"
 
 
@@ -266,6 +268,24 @@ class Interactive:
 <script>{_SWAP_FRAME_JS % (json.dumps(uid), order)}</script>
 </div>"""
 
+    def print_markdown(self) -> str:
+        """For the printed book: the default frame as a figure whose caption says what it
+        shows and lists the settings the website's controls also offer."""
+        fig = self.figure(**{name: c.value for name, c in self.controls.items()})
+        try:
+            uri, alt = png_data_uri(fig, PRINT_DPI), self.alt or describe(fig)
+        finally:
+            plt.close(fig)
+        shown = ", ".join(f"{printed.escape(c.description or name)} = {printed.escape(_label(c.value))}"
+                          for name, c in self.controls.items())
+        others = "; ".join(f"{printed.escape(c.description or name)} = "
+                           + ", ".join(printed.escape(_label(v)) for v in c.values if v != c.value)
+                           for name, c in self.controls.items() if len(c.values) > 1)
+        caption = f"{printed.escape(alt.rstrip('.'))}. Printed with {shown}."
+        if others:
+            caption += f" The website's controls also show {others}."
+        return printed.figure(uri, caption, alt)
+
     def live_widget(self):
         import ipywidgets
         from IPython.display import display
@@ -281,6 +301,7 @@ class Interactive:
     def _repr_mimebundle_(self, include=None, exclude=None):
         bundle = self.live_widget()._repr_mimebundle_(include=include, exclude=exclude) or {}
         bundle["text/html"] = self.static_html()
+        bundle["text/markdown"] = self.print_markdown()
         return bundle
 
 

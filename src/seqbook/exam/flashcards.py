@@ -39,6 +39,11 @@ ANKI_MODEL_ID = 1607392319  # fixed: Anki recognises the note type on re-import
 ANKI_DECK_ID = 2059400110
 
 
+# The printed book has every card already: the questions and model answers of the topic chapters.
+PRINTED = ("The cards are the questions and model answers of the topic chapters of this part, "
+           "printed above; the website offers them as a printable card sheet and an Anki deck.")
+
+
 def cards_html(bank: Bank | None = None) -> str:
     """The card sheet as an HTML fragment with its CSS: front (question) | back (answer)."""
     bank = bank or load()

@@ -20,6 +20,7 @@ from seqbook.exam import compute, proofread, typeset
 from seqbook.exam.bank import Bank, Question, load
 from seqbook.exam.markdown import to_html
 from seqbook.exam.render import CSS, points_text, scroll_wide_css
+from seqbook.printed import display_maths_apart, indent
 
 
 @dataclass
@@ -175,6 +176,17 @@ def answers_html(exam: MockExam) -> str:
         + f'<p>Taught in <code>{html.escape(it.question.link)}</code></p></li>'
         for it in exam.items)
     return f'<div class="seqbook-mock-answers mathjax_process"><ol>{items}</ol></div>'
+
+
+def page_markdown(exam: MockExam) -> str:
+    """The exam for the printed book: the questions, then the answer sheet."""
+    questions = "\n\n".join(f"{n}. **({points_text(it.question.points)})** [{it.question.id}]\n\n"
+                              f"   {indent(display_maths_apart(it.text), 3)}" for n, it in enumerate(exam.items, 1))
+    answers = "\n\n".join(
+        f"{n}. **{it.question.id}** ({points_text(it.question.points)})\n\n   {indent(display_maths_apart(it.answer), 3)}"
+        + (f"\n\n   *Common mistakes.*\n\n   {indent(display_maths_apart(it.question.wrong), 3)}" if it.question.wrong.strip() else "")
+        for n, it in enumerate(exam.items, 1))
+    return f"{rubric(exam)}\n\n{questions}\n\n**Answer sheet**\n\n{answers}\n"
 
 
 PAGE = """<!DOCTYPE html>

@@ -18,6 +18,7 @@ from docutils.nodes import make_id
 from seqbook.exam import proofread, selfcheck
 from seqbook.exam.bank import REPO, Bank, Question, load
 from seqbook.exam.markdown import inline_html, to_html
+from seqbook.printed import display_maths_apart
 from seqbook.quiz import MultipleChoice, Quiz
 
 
@@ -103,14 +104,30 @@ def question_html(question: Question, from_doc: str) -> str:
         f'{inline_html(section_title(question))}</a></p></div>')
 
 
-class Html:
-    """Raw HTML that Jupyter (and the book) display as it is."""
+def question_markdown(question: Question) -> str:
+    """A question for the printed book: its text, then the model answer (paper has no toggle)."""
+    wrong = f"\n\n*Common wrong answers.*\n\n{question.wrong.strip()}" if question.wrong.strip() else ""
+    follows = f" Follows on from {', '.join(question.requires)}." if question.requires else ""
+    taught = section_title(question)
+    return display_maths_apart(
+        f"**{question.id}** ({points_text(question.points)}).{follows}\n\n{question.asked().strip()}\n\n"
+        f"*Model answer.*\n\n{question.answer.strip()}{wrong}\n\n"
+        f"Taught in: {taught}{'' if taught.endswith(('.', '?', '!')) else '.'}") + "\n"
 
-    def __init__(self, text: str):
+
+class Html:
+    """Raw HTML that Jupyter (and the book) display as it is; `markdown`, when given, is
+    what the printed book shows instead."""
+
+    def __init__(self, text: str, markdown: str | None = None):
         self.text = text
+        self.markdown = markdown
 
     def _repr_html_(self) -> str:
         return self.text
+
+    def _repr_markdown_(self) -> str | None:
+        return self.markdown
 
 
 def topic_page(slug: str, bank: Bank | None = None) -> Html:
@@ -132,15 +149,17 @@ def topic_page(slug: str, bank: Bank | None = None) -> Html:
         head = f'<p class="seqbook-exam-chapters">Chapters: {links}.</p>' + head
     script = selfcheck.script_html() if any(q.numeric for q in questions) else ""
     page = CSS + head + "".join(question_html(q, doc) for q in questions) + script
-    return Html(proofread.check(page, f"the exam page {doc}"))
+    printed = "\n----\n\n".join(question_markdown(q) for q in questions) or "No questions on this topic yet."
+    return Html(proofread.check(page, f"the exam page {doc}"), printed)
 
 
 def topic_index(bank: Bank | None = None) -> Html:
     """A table of the topics with their number of questions and points (for the index page)."""
     bank = bank or load()
-    rows = "".join(
-        f'<tr><td><a href="{t.slug}.html">{html.escape(t.title)}</a></td>'
-        f'<td>{len(bank.by_topic(t.slug))}</td><td>{sum(q.points for q in bank.by_topic(t.slug)):g}</td></tr>'
-        for t in bank.topics)
+    counts = [(t, len(bank.by_topic(t.slug)), f"{sum(q.points for q in bank.by_topic(t.slug)):g}") for t in bank.topics]
+    rows = "".join(f'<tr><td><a href="{t.slug}.html">{html.escape(t.title)}</a></td><td>{n}</td><td>{points}</td></tr>'
+                   for t, n, points in counts)
+    table = "".join(f"| {t.title} | {n} | {points} |\n" for t, n, points in counts)  # the printed book's
     return Html(f'<table class="seqbook-exam-topics"><thead><tr><th>Topic</th><th>Questions</th>'
-                f'<th>Points</th></tr></thead><tbody>{rows}</tbody></table>')
+                f'<th>Points</th></tr></thead><tbody>{rows}</tbody></table>',
+                f"| Topic | Questions | Points |\n|---|--:|--:|\n{table}")
