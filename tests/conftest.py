@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from pages import CHROMIUM, CHROMIUM_ARGS
+from pages import CHROMIUM, CHROMIUM_ARGS, QuietHandler
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -88,11 +88,6 @@ def site(built_book):
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
-
-
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
 
 
 @pytest.fixture(scope="module")

@@ -1,5 +1,6 @@
 """The book's pages as the tests see them: the table of contents, the chapters, and a page
 opened in headless Chromium with the network off."""
+import http.server
 import itertools
 from pathlib import Path
 from urllib.parse import urlparse
@@ -11,6 +12,13 @@ CHROMIUM = "/usr/bin/chromium"
 # Without the background-networking flags Chromium keeps calling Google's hosts.
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    """A static file server that does not log every request."""
+
+    def log_message(self, *args):
+        pass
 
 
 def toc_files(repo_root: Path = ROOT) -> list[str]:

@@ -14,8 +14,7 @@ from pathlib import Path
 import pytest
 from playwright import sync_api as playwright
 
-from test_book import toc_files
-from test_browser import CHROMIUM, CHROMIUM_ARGS, QuietHandler, browser, site  # noqa: F401 (fixtures)
+from pages import QuietHandler, toc_files
 from test_site_build import small_books  # noqa: F401 (fixture)
 
 ROOT = Path(__file__).resolve().parents[1]
