@@ -12,7 +12,6 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from seqbook import torch_reference
 from seqbook.grading.spec import Failure, Spec, as_array, as_tuple, check_close
 
 spec = Spec("attention")
@@ -289,6 +288,27 @@ def causal(student, rng):
 
 
 # ----------------------------------------------------------------------------- multi-head attention
+def torch_mha(query, key, value, params, num_heads, mask):
+    """nn.MultiheadAttention's (out, per-head weights); fully masked queries give out_proj.bias."""
+    B, Tq, E = query.shape
+    Tk = key.shape[1]
+    module = torch.nn.MultiheadAttention(E, num_heads, batch_first=True, dtype=torch.float64)
+    module.load_state_dict({k: t(v) for k, v in params.items()})
+    attn_mask, empty = None, None
+    if mask is not None:
+        allowed = torch.as_tensor(np.broadcast_to(mask, (B, Tq, Tk)).copy())
+        empty = ~allowed.any(dim=-1)  # (B, Tq)
+        # PyTorch's boolean attn_mask means True = NOT allowed; a 3-D one is (B * num_heads, Tq, Tk)
+        attn_mask = (~(allowed | empty[..., None])).repeat_interleave(num_heads, dim=0)
+    with torch.no_grad():
+        out, weights = module(t(query), t(key), t(value), attn_mask=attn_mask, need_weights=True,
+                              average_attn_weights=False)
+    if mask is not None:
+        out = torch.where(empty[..., None], t(params["out_proj.bias"]), out)
+        weights = weights.masked_fill(empty[:, None, :, None], 0.0)
+    return out.numpy(), weights.numpy()
+
+
 @spec.test("test_multi_head_attention")
 def mha(student, rng):
     r = lambda lo, hi: int(rng.integers(lo, hi))  # noqa: E731 - a random size in [lo, hi)
@@ -311,7 +331,7 @@ def mha(student, rng):
         args = (query, key, value, params, h) + (() if mask is None else (mask,))
         result = call(student, "multi_head_attention", sizes, *args)
         out, weights = as_tuple(result, 2, "multi_head_attention")
-        expected_out, expected_weights = torch_reference.multi_head_attention(query, key, value, params, h, mask)
+        expected_out, expected_weights = torch_mha(query, key, value, params, h, mask)
         name = f"multi_head_attention with {sizes}"
         check_weights(f"{name}: weights (B, num_heads, Tq, Tk)", weights, expected_weights,
                       None if mask is None else np.broadcast_to(mask, (B, Tq, Tk))[:, None], MHA_HINT)

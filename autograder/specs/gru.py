@@ -1,6 +1,6 @@
 """Trusted grading spec for the gru assignment (never shipped to students).
 
-Every case is judged against PyTorch (`seqbook.torch_reference`: `nn.GRUCell`, `nn.GRU`, float64 autograd;
+Every case is judged against PyTorch (`torch.nn.GRUCell`, `torch.nn.GRU`, float64 autograd;
 the parameter counts from the modules themselves) on inputs drawn from the student's own
 seeded generator: fixed edge sizes (T=1, B=1, D=1, H=1), one case with every size > 1, and
 random sizes. When a wrong forward result equals a known wrong formulation (Cho et al.'s
@@ -10,7 +10,6 @@ key and every gate's block of rows that is wrong.
 import numpy as np
 import torch
 
-from seqbook import torch_reference
 from seqbook.grading.spec import (Failure, Spec, as_array, as_dict, as_tuple, check_close, recurrent_params,
                                   recurrent_sizes)
 
@@ -41,6 +40,29 @@ def problem(rng, T, B, D, H):
     """X, h0, params (as PyTorch initialises them, stacked r, z, n) and an upstream gradient dH."""
     params = recurrent_params(rng, 3, D, H)
     return rng.standard_normal((T, B, D)), rng.standard_normal((B, H)), params, rng.standard_normal((T, B, H))
+
+
+# ------------------------------------------------------------------ PyTorch, the authority
+def torch_cell(x, h_prev, params) -> np.ndarray:
+    H, D = params["weight_hh"].shape[1], params["weight_ih"].shape[1]
+    cell = torch.nn.GRUCell(D, H, dtype=torch.float64)
+    cell.load_state_dict({k: torch.tensor(params[k], dtype=torch.float64) for k in PARAMS})
+    with torch.no_grad():
+        return cell(torch.tensor(x), torch.tensor(h_prev)).numpy()
+
+
+def torch_gradients(X, h0, params, dH) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """`nn.GRU` forward, then autograd of `sum(H * dH)`: hidden states and every gradient."""
+    H, D = params["weight_hh"].shape[1], params["weight_ih"].shape[1]
+    module = torch.nn.GRU(D, H, dtype=torch.float64)
+    module.load_state_dict({f"{k}_l0": torch.tensor(params[k], dtype=torch.float64) for k in PARAMS})
+    Xt = torch.tensor(X, dtype=torch.float64, requires_grad=True)
+    h0t = torch.tensor(h0, dtype=torch.float64, requires_grad=True)
+    out, _ = module(Xt, h0t[None])  # (T, B, H)
+    (out * torch.tensor(dH, dtype=torch.float64)).sum().backward()
+    grads = {"X": Xt.grad.numpy(), "h0": h0t.grad.numpy()}
+    grads.update({k: getattr(module, f"{k}_l0").grad.numpy() for k in PARAMS})
+    return out.detach().numpy(), grads
 
 
 # ------------------------------------------------------------------ known wrong formulations
@@ -159,7 +181,7 @@ def cell_forward(student, rng):
     for _, B, D, H in recurrent_sizes(rng):
         X, h0, params, _ = problem(rng, 1, B, D, H)
         cases.append((f"gru_cell_forward with B={B}, D={D}, H={H}: h", X, h0, params,
-                      torch_reference.gru_cell_gradients(X[0], h0, params)[0]))
+                      torch_cell(X[0], h0, params)))
 
     def call(X, h0, params):
         return student.call("gru_cell_forward", X[0], h0, params)
@@ -173,7 +195,7 @@ def forward(student, rng):
     for T, B, D, H in recurrent_sizes(rng):
         X, h0, params, dH = problem(rng, T, B, D, H)
         cases.append((f"gru_forward with T={T}, B={B}, D={D}, H={H}: H", X, h0, params,
-                      torch_reference.gru_gradients(X, h0, params, dH)[0]))
+                      torch_gradients(X, h0, params, dH)[0]))
 
     def call(X, h0, params):
         return as_tuple(student.call("gru_forward", X, h0, params), 2, "gru_forward")[0]
@@ -185,7 +207,7 @@ def forward(student, rng):
 def backward(student, rng):
     for T, B, D, H in recurrent_sizes(rng):
         X, h0, params, dH = problem(rng, T, B, D, H)
-        states, expected = torch_reference.gru_gradients(X, h0, params, dH)
+        states, expected = torch_gradients(X, h0, params, dH)
         out, kept = student.call("gru_forward", X, h0, params, keep=True)
         got = as_tuple(out, 2, "gru_forward")[0]
         if not (isinstance(got, np.ndarray) and got.shape == states.shape

@@ -1,6 +1,6 @@
 """Trusted grading spec for the lstm assignment (never shipped to students).
 
-Every case is judged against PyTorch (`seqbook.torch_reference`: `nn.LSTMCell` / `nn.LSTM` in float64,
+Every case is judged against PyTorch (`torch.nn.LSTMCell` / `torch.nn.LSTM` in float64,
 autograd for the gradients) on inputs drawn from the student's own seeded generator:
 fixed edge sizes (T=1, B=1, D=1, H=1), one case with every size > 1, and random sizes.
 `init_lstm_params` is judged by its shapes, the forget-gate rule, the range and the
@@ -10,7 +10,6 @@ fails), and by reproducibility from the generator it is given.
 import numpy as np
 import torch
 
-from seqbook import torch_reference
 from seqbook.grading.spec import (Failure, Spec, as_array, as_dict, as_tuple, check_close, recurrent_params,
                                   recurrent_sizes)
 
@@ -44,6 +43,31 @@ def problem(rng, T, B, D, H):
     params = recurrent_params(rng, 4, D, H)
     return (rng.standard_normal((T, B, D)), rng.standard_normal((B, H)), rng.standard_normal((B, H)),
             params, rng.standard_normal((T, B, H)))
+
+
+# ---------------------------------------------------------------------------- PyTorch
+def torch_cell(x, h_prev, c_prev, params):
+    D, H = x.shape[1], h_prev.shape[1]
+    cell = torch.nn.LSTMCell(D, H).double()
+    cell.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in params.items()})
+    with torch.no_grad():
+        h, c = cell(torch.from_numpy(x), (torch.from_numpy(h_prev), torch.from_numpy(c_prev)))
+    return h.numpy(), c.numpy()
+
+
+def torch_lstm(X, h0, c0, params, dH):
+    """H, (h_T, c_T) and the gradients of sum(H * dH), by torch.nn.LSTM and autograd."""
+    D, H = X.shape[2], h0.shape[1]
+    lstm = torch.nn.LSTM(D, H).double()
+    lstm.load_state_dict({f"{k}_l0": torch.from_numpy(np.array(v)) for k, v in params.items()})
+    inputs = {"X": torch.tensor(X, requires_grad=True), "h0": torch.tensor(h0[None], requires_grad=True),
+              "c0": torch.tensor(c0[None], requires_grad=True)}
+    out, (h_n, c_n) = lstm(inputs["X"], (inputs["h0"], inputs["c0"]))
+    (out * torch.from_numpy(dH)).sum().backward()
+    grads = {"X": inputs["X"].grad.numpy(), "h0": inputs["h0"].grad[0].numpy(),
+             "c0": inputs["c0"].grad[0].numpy()}
+    grads.update({k: getattr(lstm, f"{k}_l0").grad.numpy() for k in PARAMS})
+    return out.detach().numpy(), (h_n[0].detach().numpy(), c_n[0].detach().numpy()), grads
 
 
 # --------------------------------------------------------- known wrong cells, for hints
@@ -207,7 +231,7 @@ def cell_forward(student, rng):
     for _, B, D, H in recurrent_sizes(rng, max_T=10, min_H=1):
         _, h_prev, c_prev, params, _ = problem(rng, 1, B, D, H)
         x = rng.standard_normal((B, D))
-        h, c = torch_reference.lstm_cell_gradients(x, h_prev, c_prev, params)[0]
+        h, c = torch_cell(x, h_prev, c_prev, params)
         name = f"lstm_cell_forward with B={B}, D={D}, H={H}"
         out = as_tuple(student.call("lstm_cell_forward", x, h_prev, c_prev, params), 2, name)
         got_h, got_c = as_array(out[0], f"{name}: h", h.shape), as_array(out[1], f"{name}: c", c.shape)
@@ -221,7 +245,7 @@ def cell_forward(student, rng):
 def forward(student, rng):
     for T, B, D, H in recurrent_sizes(rng, max_T=10, min_H=1):
         X, h0, c0, params, dH = problem(rng, T, B, D, H)
-        expected, (h_T, c_T), _ = torch_reference.lstm_gradients(X, h0, c0, params, dH)
+        expected, (h_T, c_T), _ = torch_lstm(X, h0, c0, params, dH)
         name = f"lstm_forward with T={T}, B={B}, D={D}, H={H}"
         out = as_tuple(student.call("lstm_forward", X, h0, c0, params), 3, name)
         check_close(f"{name}: H", out[0], expected, sigmoid_note(student, "lstm_forward") + FORWARD_HINT)
@@ -235,7 +259,7 @@ def backward(student, rng):
     passed_T1 = False
     for T, B, D, H in recurrent_sizes(rng, max_T=10, min_H=1):
         X, h0, c0, params, dH = problem(rng, T, B, D, H)
-        expected_H, _, expected = torch_reference.lstm_gradients(X, h0, c0, params, dH)
+        expected_H, _, expected = torch_lstm(X, h0, c0, params, dH)
         value, kept = student.call("lstm_forward", X, h0, c0, params, keep=True)
         as_tuple(value, 3, f"lstm_forward with T={T}, B={B}, D={D}, H={H} (whose cache lstm_backward gets)")
         grads = student.call("lstm_backward", dH, kept[2])  # the cache never leaves the sandbox
