@@ -195,3 +195,17 @@ def test_every_compute_function_agrees_with_its_javascript_twin():
     for (name, values), js in zip(cases, run_node(script)):
         py = compute.evaluate(name, values)
         assert js == pytest.approx(py, rel=1e-12, abs=1e-12), f"{name}{values}: Python {py}, JavaScript {js}"
+
+
+def test_the_browser_draws_from_the_same_values_as_python():
+    """`compute.DRAW_JS` (quizzes and exam pages) draws each parameter from exactly the values
+    `compute.draw` can draw: integers in [lo, hi], grid values, -0 never; fixed ones as given."""
+    params = {"n": [2, 5], "rho": [-0.9, 0.9, 0.3], "p": [0.05, 0.2, 0.05], "T": 7}
+    rng = np.random.default_rng(0)
+    python = [compute.draw(params, rng) for _ in range(2000)]
+    script = (f"{compute.DRAW_JS}; var out = []; for (var i = 0; i < 2000; i++) out.push(draw({json.dumps(params)}));"
+              "console.log(JSON.stringify(out.map(function (v) {"
+              " return Object.keys(v).map(function (k) { return Object.is(v[k], -0) ? '-0' : v[k]; }); })));")
+    browser = run_node(script)
+    for i, name in enumerate(params):
+        assert {v[i] for v in browser} == {v[name] for v in python}, name

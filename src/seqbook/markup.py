@@ -15,17 +15,21 @@ from markdown_it import MarkdownIt
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 
 
-def _parser(inline_math, display_math) -> MarkdownIt:
+def parser(inline=lambda tex: rf"\({html.escape(tex)}\)",
+           display=lambda tex: rf'<span class="math">\[{html.escape(tex)}\]</span>',
+           block=lambda tex: rf'<div class="math">\[{html.escape(tex)}\]</div>') -> MarkdownIt:
+    """CommonMark with raw HTML escaped and `$maths$` written by `inline`, `$$maths$$` inside a
+    paragraph by `display`, on lines of its own by `block` (each a function of the TeX): the
+    one Markdown renderer of the quizzes, widgets and the exam bank (which adds tables and
+    figures to it)."""
     md = MarkdownIt("commonmark", {"html": False}).use(dollarmath_plugin, double_inline=True)
-    for rule, render in (("math_inline", inline_math), ("math_inline_double", display_math),
-                         ("math_block", display_math)):
+    for rule, render in (("math_inline", inline), ("math_inline_double", display), ("math_block", block)):
         md.add_render_rule(rule, lambda self, tokens, idx, options, env, render=render:
-                           render(tokens[idx].content))
+                           render(tokens[idx].content.strip()))
     return md
 
 
-MD = _parser(lambda tex: rf"\({html.escape(tex)}\)",
-             lambda tex: rf'<span class="math">\[{html.escape(tex)}\]</span>')
+MD = parser()
 
 
 def block_html(text: str) -> str:
@@ -67,7 +71,7 @@ def tex_words(tex: str) -> str:
     return re.sub(r"\s+", " ", tex.replace("{", " ").replace("}", " ")).strip()
 
 
-SPEECH = _parser(tex_words, tex_words)
+SPEECH = parser(tex_words, tex_words, tex_words)
 
 
 def speech_text(text: str) -> str:

@@ -16,6 +16,7 @@ import uuid
 from dataclasses import dataclass
 
 from seqbook import printed
+from seqbook.exam.compute import DRAW_JS
 from seqbook.markup import block_html, inline_html, speech_text
 
 # Shown after a first wrong answer to a question that has no hint of its own.
@@ -179,17 +180,7 @@ _CHECK_JS = """(function () {
   var quiz = document.getElementById(%s);
   var questions = quiz.querySelectorAll(".seqbook-question");
   // Randomised questions: draw the numbers, show them, compute the answer with the formula.
-  function draw(params) {
-    var values = {};
-    Object.keys(params).forEach(function (name) {
-      var spec = params[name];
-      if (!Array.isArray(spec)) { values[name] = spec; return; }
-      var step = spec.length === 3 ? spec[2] : 1, n = Math.round((spec[1] - spec[0]) / step);
-      var places = (String(step).split(".")[1] || "").length;
-      values[name] = Number((spec[0] + step * Math.floor(Math.random() * (n + 1))).toFixed(places));
-    });
-    return values;
-  }
+  """ + DRAW_JS + """
   questions.forEach(function (q) {
     var key = JSON.parse(q.dataset.key);
     if (key.kind !== "random") return;

@@ -129,6 +129,20 @@ JS = {
 
 assert set(JS) == set(FUNCTIONS)
 
+# `draw` in the browser (the quizzes' and the exam pages' scripts): the same draws, and the
+# same `+ 0` that turns a drawn -0 into 0.
+DRAW_JS = """function draw(params) {
+    var values = {};
+    Object.keys(params).forEach(function (name) {
+      var spec = params[name];
+      if (!Array.isArray(spec)) { values[name] = spec; return; }
+      var step = spec.length === 3 ? spec[2] : 1, n = Math.round((spec[1] - spec[0]) / step);
+      var places = (String(step).split(".")[1] || "").length;
+      values[name] = Number((spec[0] + step * Math.floor(Math.random() * (n + 1))).toFixed(places)) + 0;
+    });
+    return values;
+  }"""
+
 
 def parameters(name: str) -> list[str]:
     """The parameter names of compute function `name`, in order."""
@@ -144,7 +158,7 @@ def decimals(step: float) -> int:
 
 def draw(params: dict, rng) -> dict:
     """Draw one value per parameter: [lo, hi] an integer, [lo, hi, step] a grid value, a
-    number itself. The browser draws the same way (`seqbook.quiz`'s script)."""
+    number itself. The browser draws the same way (`DRAW_JS`)."""
     values = {}
     for name, spec in params.items():
         if isinstance(spec, list):

@@ -16,7 +16,8 @@ import re
 from pathlib import Path
 
 from markdown_it import MarkdownIt
-from mdit_py_plugins.dollarmath import dollarmath_plugin
+
+from seqbook import markup
 
 FIGURES = Path(__file__).resolve().parents[3] / "book" / "exam"  # figure paths are relative to questions.yml
 MIME = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif",
@@ -41,24 +42,9 @@ def _image(self, tokens, idx, options, env):
     return self.image(tokens, idx, options, env)
 
 
-def _inline_math(self, tokens, idx, options, env):
-    return rf"\({html.escape(tokens[idx].content)}\)"
-
-
-def _display_math(self, tokens, idx, options, env):
-    return rf'<span class="seqbook-display-math">\[{html.escape(tokens[idx].content.strip())}\]</span>'
-
-
-def _block_math(self, tokens, idx, options, env):
-    return rf'<div class="seqbook-display-math">\[{html.escape(tokens[idx].content.strip())}\]</div>'
-
-
 def _parser() -> MarkdownIt:
-    md = MarkdownIt("commonmark").use(dollarmath_plugin, double_inline=True).enable("table")
+    md = markup.parser().enable("table")
     md.add_render_rule("image", _image)
-    md.add_render_rule("math_inline", _inline_math)
-    md.add_render_rule("math_inline_double", _display_math)
-    md.add_render_rule("math_block", _block_math)
     return md
 
 

@@ -41,17 +41,7 @@ def check_html(qid: str, check: dict) -> str:
 # Runs once per page: sets up every numeric self-check on it.
 SCRIPT = numbers.JS + r"""
 (function () {
-  function draw(params) {  // as seqbook.exam.compute.draw
-    var values = {};
-    Object.keys(params).forEach(function (name) {
-      var spec = params[name];
-      if (!Array.isArray(spec)) { values[name] = spec; return; }
-      var step = spec.length === 3 ? spec[2] : 1, n = Math.round((spec[1] - spec[0]) / step);
-      var places = (String(step).split(".")[1] || "").length;
-      values[name] = Number((spec[0] + step * Math.floor(Math.random() * (n + 1))).toFixed(places)) + 0;
-    });
-    return values;
-  }
+  """ + compute.DRAW_JS + r"""
   function unit(precision, digits) {
     return precision.kind === "significant" ? digits + " significant figure" + (digits === 1 ? "" : "s")
                                             : digits + " decimal place" + (digits === 1 ? "" : "s");

@@ -331,7 +331,13 @@ def _usage(pids: list[int]) -> tuple[int, float]:
     return rss, cpu
 
 
-MECHANISMS = ("auto", "cgroup-v2", "cgroup-v1", "watchdog")
+# The cgroup mechanisms in the order "auto" tries them: where the group goes, how it is made,
+# and why it cannot be used when asked for by name.
+CGROUPS = {
+    "cgroup-v2": (v2_parent, cgroup_v2, "cgroup v2 with the memory, pids and cpu controllers is not delegated here"),
+    "cgroup-v1": (v1_parents, cgroup_v1, "the cgroup v1 memory, pids and cpu hierarchies are not writable here"),
+}
+MECHANISMS = ("auto", *CGROUPS, "watchdog")
 
 
 def open_group(memory: int, processes: int, cpus: float, cpu_seconds: float,
@@ -339,18 +345,13 @@ def open_group(memory: int, processes: int, cpus: float, cpu_seconds: float,
     """A new group with these limits, by `mechanism` ("auto": the first available)."""
     if mechanism not in MECHANISMS:
         raise ValueError(f"unknown resource mechanism {mechanism!r}; one of {MECHANISMS}")
-    if mechanism in ("auto", "cgroup-v2"):
-        parent = v2_parent()
-        if parent is not None:
-            return cgroup_v2(parent, memory, processes, cpus)
-        if mechanism == "cgroup-v2":
-            raise RuntimeError("cgroup v2 with the memory, pids and cpu controllers is not delegated here")
-    if mechanism in ("auto", "cgroup-v1"):
-        parents = v1_parents()
-        if parents is not None:
-            return cgroup_v1(parents, memory, processes, cpus)
-        if mechanism == "cgroup-v1":
-            raise RuntimeError("the cgroup v1 memory, pids and cpu hierarchies are not writable here")
+    for name, (find_parent, make, unavailable) in CGROUPS.items():
+        if mechanism in ("auto", name):
+            parent = find_parent()
+            if parent is not None:
+                return make(parent, memory, processes, cpus)
+            if mechanism == name:
+                raise RuntimeError(unavailable)
     return Watchdog(memory, processes, cpu_seconds)
 
 
