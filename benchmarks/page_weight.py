@@ -15,7 +15,7 @@ off and the network throttled through the DevTools protocol
 It prints one row per page and the median and maximum per site; with two sites, the ratios
 of the second to the first. Timings on a loaded machine are inflated: compare the ratios.
 
-Run: .venv/bin/python benchmarks/page_weight.py BEFORE_HTML_DIR [AFTER_HTML_DIR]
+Run from the repository root: .venv/bin/python -m benchmarks.page_weight BEFORE_HTML_DIR [AFTER_HTML_DIR]
 (default: _build/html alone)
 """
 from __future__ import annotations
@@ -27,27 +27,13 @@ import sys
 import threading
 from pathlib import Path
 
-import yaml
 from playwright import sync_api as playwright
 
-ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+from tests.pages import CHAPTERS, CHROMIUM, CHROMIUM_ARGS, ROOT, QuietHandler
+
 MBIT = 1_000_000 / 8  # bytes per second
 THROTTLE = {"offline": False, "latency": 20, "downloadThroughput": 10 * MBIT,
             "uploadThroughput": 5 * MBIT}
-
-
-def chapter_pages() -> list[str]:
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    files = [chapter["file"] for part in toc["parts"] for chapter in part["chapters"]]
-    return [f for f in files if not f.startswith("book/exam/") and f != "book/assignments"]
-
-
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
 
 
 def serve(directory: Path) -> http.server.ThreadingHTTPServer:
@@ -92,7 +78,7 @@ def run(directory: Path, browser) -> dict[str, dict]:
     server = serve(directory)
     try:
         base = f"http://127.0.0.1:{server.server_port}"
-        return {name: measure(browser, f"{base}/{name}.html") for name in chapter_pages()}
+        return {name: measure(browser, f"{base}/{name}.html") for name in CHAPTERS}
     finally:
         server.shutdown()
 

@@ -9,8 +9,8 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-import yaml
 
+from pages import toc_files
 from seqbook.site.print_book import PDF
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -20,8 +20,7 @@ LATEXOPTS = "-interaction=nonstopmode -halt-on-error"  # as `make pdf`: a TeX er
 def chapter_docnames() -> list[str]:
     """The chapters of the table of contents (the PDF leaves out the introduction: it is
     about the website)."""
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    return [c["file"] for part in toc["parts"] for c in part["chapters"]]
+    return toc_files()[1:]  # [0] is the introduction
 
 
 def title(docname: str) -> str:
