@@ -6,7 +6,6 @@ as Jupyter Book does: once plain and once for a course with a repository and a J
 The last tests check the real book (`built_book`)."""
 import json
 import re
-import shutil
 import subprocess
 import sys
 import zipfile
@@ -32,7 +31,8 @@ root_doc = "index"
 html_theme = "sphinx_book_theme"
 html_theme_options = {theme_options!r}
 templates_path = [{templates!r}]
-html_static_path = ["_static"]
+html_static_path = [{static!r}]
+mathjax_path = "vendor/mathjax/tex-chtml-full.js"
 html_css_files = ["seqbook.css"]
 exclude_patterns = ["_build"]
 bibtex_bibfiles = ["refs.bib"]
@@ -116,10 +116,8 @@ def small_books(tmp_path_factory):
         (src / "book" / "part" / "live.md").write_text(LIVE_WIDGET)
         (src / "index.md").write_text(INDEX)
         (src / "refs.bib").write_text(BIB)
-        (src / "_static").mkdir()
-        for asset in ("seqbook.css", "seqbook-search.js"):
-            shutil.copy2(ROOT / "book" / "_static" / asset, src / "_static")
         (src / "conf.py").write_text(CONF.format(theme_options=options, templates=str(ROOT / "book" / "_templates"),
+                                                 static=str(ROOT / "book" / "_static"),
                                                  cache=str(cache)))
         result = subprocess.run([sys.executable, "-m", "sphinx", "-b", "html", "-W", "--keep-going", "-q",
                                  str(src), str(src / "_build" / "html")], capture_output=True, text=True)
