@@ -10,8 +10,8 @@ fails), and by reproducibility from the generator it is given.
 import numpy as np
 import torch
 
-from seqbook.grading.spec import (Failure, Spec, as_array, as_dict, as_tuple, check_close, recurrent_params,
-                                  recurrent_sizes)
+from seqbook.grading.spec import (Failure, Spec, as_array, as_dict, as_tuple, check_close, check_grads,
+                                  recurrent_params, recurrent_sizes)
 
 spec = Spec("lstm")
 PARAMS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
@@ -192,12 +192,6 @@ def diagnose_backward(X, h0, c0, params, dH, grads) -> str:
                for k in GRAD_KEYS):
             return f"HINT: {text} "
     return ""
-
-
-def check_grads(name, grads, expected, hint):
-    grads = as_dict(grads, expected, name)
-    for key, value in expected.items():
-        check_close(f"{name}: grads['{key}']", grads[key], value, hint)
 
 
 # ------------------------------------------------------------------------------ tests

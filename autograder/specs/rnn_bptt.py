@@ -7,8 +7,8 @@ plus random sizes.
 import numpy as np
 
 from seqbook import torch_reference
-from seqbook.grading.spec import (Failure, Spec, as_dict, as_tuple, check_close, recurrent_params,
-                                  recurrent_sizes)
+from seqbook.grading.spec import (Failure, Spec, as_tuple, check_close, check_grads,
+                                  recurrent_params, recurrent_sizes)
 
 spec = Spec("rnn_bptt")
 PARAMS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
@@ -29,12 +29,6 @@ TRUNCATED_HINT = ("Typical causes: an error propagated tau+1 or tau-1 steps (cou
 def problem(rng, T, B, D, H):
     params = recurrent_params(rng, 1, D, H)
     return rng.standard_normal((T, B, D)), rng.standard_normal((B, H)), params, rng.standard_normal((T, B, H))
-
-
-def check_grads(name, grads, expected, hint):
-    grads = as_dict(grads, expected, name)
-    for key, value in expected.items():
-        check_close(f"{name}: grads['{key}']", grads[key], value, hint)
 
 
 @spec.test("test_rnn_forward")

@@ -136,3 +136,10 @@ def check_close(name: str, got, expected: np.ndarray, hint: str = "", atol=1e-7,
         index = tuple(int(i) for i in np.argwhere(bad)[0])
         raise Failure(f"{name}: {int(bad.sum())} of {bad.size} entries differ; first at index {index}: "
                       f"got {got[index]:.6g}, expected {expected[index]:.6g}. {hint}".rstrip())
+
+
+def check_grads(name: str, grads, expected: dict[str, np.ndarray], hint: str = "") -> None:
+    """A dict of gradients, key by key, with check_close."""
+    grads = as_dict(grads, expected, name)
+    for key, value in expected.items():
+        check_close(f"{name}: grads['{key}']", grads[key], value, hint)
