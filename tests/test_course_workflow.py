@@ -15,6 +15,7 @@ import csv
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -241,3 +242,21 @@ def test_notebooks_saved_by_jupyterlab_are_not_flagged(jupyter_server):
     colab = json.loads(saved)  # Colab names the kernel but no language
     colab["metadata"]["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
     assert sanitize(json.dumps(colab).encode(), released()).flags == []
+
+
+def test_a_new_gradebook_is_the_one_nbgrader_makes(tmp_path):
+    """open_gradebook writes a new database's tables and alembic version itself (nbgrader would
+    start `alembic heads` in a second process): the same schema and version as nbgrader's own."""
+    ours, theirs = tmp_path / "ours.db", tmp_path / "theirs.db"
+    open_gradebook(f"sqlite:///{ours}").close()
+    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]])  # nbgrader runs `alembic`
+    subprocess.run([sys.executable, "-c", f"from nbgrader.api import Gradebook; Gradebook('sqlite:///{theirs}').close()"],
+                   check=True, env={**os.environ, "PATH": path})
+
+    def contents(db):
+        with sqlite3.connect(db) as connection:
+            return (connection.execute("SELECT type, name, sql FROM sqlite_master ORDER BY name").fetchall(),
+                    connection.execute("SELECT version_num FROM alembic_version").fetchall())
+
+    assert contents(ours) == contents(theirs)
+    assert len(contents(ours)[1]) == 1

@@ -7,24 +7,32 @@ directory needs no instructor sources and works with nbgrader's own tools (formg
 """
 from __future__ import annotations
 
-import os
-import sys
 import warnings
-from pathlib import Path
 
-from nbgrader.api import Gradebook
+from alembic.script import ScriptDirectory
+from nbgrader.api import Base, Gradebook
+from nbgrader.dbutil import ALEMBIC_DIR
 from nbgrader.utils import compute_checksum
+from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.exc import SAWarning
 
 from .sanitize import nbgrader_meta
 
 
 def open_gradebook(db_url: str) -> Gradebook:
-    """nbgrader's Gradebook; it runs `alembic` to set up a new database, so the interpreter's
-    bin folder must be on PATH even when a script of the virtualenv is run by its full path."""
-    bin_dir = str(Path(sys.executable).parent)
-    if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
-        os.environ["PATH"] = os.pathsep.join([bin_dir, os.environ.get("PATH", "")])
+    """nbgrader's Gradebook. A new database gets nbgrader's tables and alembic version here, as
+    nbgrader would write them, because nbgrader asks for the version by running `alembic heads`
+    in a second Python process (about as long as the rest of a one-student regrade)."""
+    engine = create_engine(db_url)
+    try:
+        if not inspect(engine).get_table_names():
+            Base.metadata.create_all(engine)
+            with engine.begin() as db:
+                db.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)"))
+                db.execute(text("INSERT INTO alembic_version (version_num) VALUES (:head)"),
+                           {"head": ScriptDirectory(ALEMBIC_DIR).get_current_head()})
+    finally:
+        engine.dispose()
     return Gradebook(db_url)
 
 
